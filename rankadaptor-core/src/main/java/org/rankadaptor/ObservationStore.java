@@ -1,0 +1,242 @@
+package org.rankadaptor;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ListMultimap;
+import com.google.common.collect.Multimaps;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An append-only record of every real evaluation, one JSON object per line (JSON Lines). Each
+ * {@link #append} is written, flushed and synced to the device before it returns, so a search that is
+ * killed loses at most the evaluation in flight; reopening the file resumes with everything before.
+ *
+ * <p>A last line cut short by a crash (a "torn" line) is reported by {@link #tornLine()}, moved aside
+ * into a file named {@code <store>.torn-<millis>} so that no byte is lost, and cut from the store so
+ * that later appends start on a clean line. A damaged line anywhere else is an error naming the line.
+ *
+ * <p>Thread-safe. An in-memory store ({@link #inMemory()}) behaves the same without a file.
+ */
+public final class ObservationStore implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(ObservationStore.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final Path path; // null for in-memory
+  private final FileChannel channel; // null for in-memory
+  private final List<Observation> observations = new ArrayList<>();
+  private final String tornLine; // null when none
+
+  private ObservationStore(Path path, FileChannel channel, List<Observation> loaded, String tornLine) {
+    this.path = path;
+    this.channel = channel;
+    this.observations.addAll(loaded);
+    this.tornLine = tornLine;
+  }
+
+  /** A store that keeps observations in memory only. */
+  public static ObservationStore inMemory() {
+    return new ObservationStore(null, null, List.of(), null);
+  }
+
+  /**
+   * Opens (or creates) a file-backed store and reads the observations already in it.
+   *
+   * @throws ObservationStoreException if a complete line cannot be parsed (naming file and line), or
+   *     the file cannot be read or written
+   */
+  public static ObservationStore open(Path path) {
+    try {
+      if (path.getParent() != null) {
+        Files.createDirectories(path.getParent());
+      }
+      FileChannel channel =
+          FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      try {
+        return load(path, channel);
+      } catch (RuntimeException | IOException e) {
+        channel.close();
+        throw e;
+      }
+    } catch (IOException e) {
+      throw new ObservationStoreException("cannot open observation store " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ObservationStore load(Path path, FileChannel channel) throws IOException {
+    byte[] bytes = Files.readAllBytes(path);
+    List<Observation> loaded = new ArrayList<>();
+    int lineStart = 0;
+    int lineNumber = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        lineNumber++;
+        String line = new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8);
+        if (!line.isBlank()) {
+          loaded.add(parse(line, path, lineNumber));
+        }
+        lineStart = i + 1;
+      }
+    }
+    String torn = null;
+    if (lineStart < bytes.length) {
+      // No newline after the last record: the process died while writing it.
+      torn = new String(bytes, lineStart, bytes.length - lineStart, StandardCharsets.UTF_8);
+      Path aside = path.resolveSibling(path.getFileName() + ".torn-" + System.currentTimeMillis());
+      Files.write(aside, torn.getBytes(StandardCharsets.UTF_8));
+      channel.truncate(lineStart);
+      channel.force(true);
+      log.warn(
+          "{}: line {} was cut short ({} bytes) and is skipped; it was moved to {}; {} earlier observations kept",
+          path, lineNumber + 1, bytes.length - lineStart, aside, loaded.size());
+    }
+    channel.position(channel.size());
+    return new ObservationStore(path, channel, loaded, torn);
+  }
+
+  private static Observation parse(String line, Path path, int lineNumber) {
+    try {
+      return JSON.readValue(line, ObservationJson.class).toObservation();
+    } catch (JsonProcessingException | RuntimeException e) {
+      throw new ObservationStoreException(
+          path + " line " + lineNumber + " is not a valid observation: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Appends an observation and, for a file-backed store, writes it, flushes it and syncs it to the
+   * device before returning.
+   */
+  public synchronized void append(Observation observation) {
+    if (channel != null) {
+      try {
+        byte[] line = (JSON.writeValueAsString(ObservationJson.of(observation)) + "\n").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.wrap(line);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(false);
+      } catch (IOException e) {
+        throw new ObservationStoreException("cannot append to observation store " + path + ": " + e.getMessage(), e);
+      }
+    }
+    observations.add(observation);
+  }
+
+  /** Every observation, in the order they were appended. */
+  public synchronized List<Observation> all() {
+    return ImmutableList.copyOf(observations);
+  }
+
+  /** The observations of one task, in order. */
+  public synchronized List<Observation> forTask(String taskId) {
+    return select(o -> o.taskId().equals(taskId));
+  }
+
+  /** The observations matching a condition, in order. */
+  public synchronized List<Observation> select(Predicate<Observation> condition) {
+    return observations.stream().filter(condition).collect(ImmutableList.toImmutableList());
+  }
+
+  /** Successful observations grouped by task, for offline meta-learning. */
+  public synchronized ListMultimap<String, Observation> succeededByTask() {
+    return Multimaps.index(
+        observations.stream().filter(Observation::succeeded).iterator(), Observation::taskId);
+  }
+
+  /** Number of observations. */
+  public synchronized int size() {
+    return observations.size();
+  }
+
+  /** The file, or empty for an in-memory store. */
+  public Optional<Path> path() {
+    return Optional.ofNullable(path);
+  }
+
+  /** The cut-short last line found when the store was opened, if any (already moved aside). */
+  public Optional<String> tornLine() {
+    return Optional.ofNullable(tornLine);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (channel != null && channel.isOpen()) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        throw new ObservationStoreException("cannot close observation store " + path + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** The JSON form of one line; kept apart so the public records carry no serialisation concerns. */
+  record ObservationJson(
+      String task,
+      String config,
+      String status,
+      Double score,
+      Map<String, Double> metrics,
+      double costSeconds,
+      long seed,
+      String modelFingerprint,
+      String dataFingerprint,
+      Map<String, String> settings,
+      String failure,
+      String recordedAt) {
+
+    static ObservationJson of(Observation o) {
+      Provenance p = o.provenance();
+      return new ObservationJson(
+          o.taskId(),
+          o.config().format(),
+          o.status().name(),
+          o.succeeded() ? o.score() : null,
+          o.metrics(),
+          o.costSeconds(),
+          p.seed(),
+          p.modelFingerprint(),
+          p.dataFingerprint(),
+          p.settings(),
+          o.failure().isEmpty() ? null : o.failure(),
+          o.recordedAt().toString());
+    }
+
+    Observation toObservation() {
+      if (task == null || config == null || status == null || recordedAt == null) {
+        throw new IllegalArgumentException("missing one of the fields task, config, status, recordedAt");
+      }
+      Observation.Status parsedStatus = Observation.Status.valueOf(status);
+      return new Observation(
+          task,
+          RankConfig.parse(config),
+          parsedStatus,
+          parsedStatus == Observation.Status.SUCCEEDED ? (score == null ? Double.NaN : score) : Double.NaN,
+          metrics,
+          costSeconds,
+          new Provenance(seed, modelFingerprint, dataFingerprint, settings),
+          failure,
+          Instant.parse(recordedAt));
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package org.rankadaptor;
+
+/**
+ * The entry point: searches per-layer LoRA ranks for recovering a pruned model.
+ *
+ * <pre>{@code
+ * SearchSpec<MyModel> spec = SearchSpec.builder(performanceModel, recoveryRunner, evaluator)
+ *     .store(ObservationStore.open(Path.of("runs/piqa.jsonl")))   // persisted; resumes after a crash
+ *     .seed(42)
+ *     .maxEvaluations(20)
+ *     .build();
+ * SearchResult result = RankAdaptor.search(spec);
+ * RankConfig ranks = result.best();
+ * }</pre>
+ *
+ * <p>The search follows the paper's three phases. Initialization: the performance model is
+ * meta-learned from the store's observations of other tasks, then optional seeded warm-up
+ * configurations are recovered and evaluated. Iteration: many configurations are sampled, scored by
+ * the model, and the best one not yet evaluated (by the acquisition rule) is recovered and evaluated for
+ * real; the observation is stored and fed back to the model. Convergence: the search stops when the
+ * predicted and measured scores agree within the threshold for the required number of consecutive
+ * iterations, or when the evaluation or wall-time budget is spent.
+ */
+public final class RankAdaptor {
+  private RankAdaptor() {}
+
+  /**
+   * Runs a search. Every evaluation is appended to the spec's store before the search goes on; given a
+   * store that already holds evaluations of the same task, recovery seed and fingerprints, the search
+   * replays its choices and takes those from the store instead of recovering them again, so a killed
+   * search resumes where it stopped and ends with the same result as an uninterrupted one.
+   *
+   * @throws RankAdaptorException if no evaluation succeeded
+   */
+  public static <M> SearchResult search(SearchSpec<M> spec) {
+    return new Search<>(spec, false).run();
+  }
+
+  /**
+   * The baseline: evaluates distinct configurations drawn uniformly at random (seeded), up to the spec's
+   * evaluation or time budget, through the same store. Meta-learning, warm-up, the model and the
+   * convergence rule are not used.
+   */
+  public static <M> SearchResult randomSearch(SearchSpec<M> spec) {
+    return new Search<>(spec, true).run();
+  }
+}
