@@ -2,6 +2,7 @@ package org.rankadaptor;
 
 import com.google.common.base.Stopwatch;
 import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.Multimaps;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -127,7 +128,7 @@ final class Search<M> {
       return;
     }
     Map<String, List<Observation>> sources = new LinkedHashMap<>();
-    for (Map.Entry<String, List<Observation>> e : com.google.common.collect.Multimaps.asMap(spec.store().succeededByTask()).entrySet()) {
+    for (Map.Entry<String, List<Observation>> e : Multimaps.asMap(spec.store().succeededByTask()).entrySet()) {
       String task = e.getKey();
       boolean wanted = spec.sourceTasks().isEmpty() ? !task.equals(taskId) : spec.sourceTasks().contains(task);
       if (wanted) {
