@@ -70,8 +70,9 @@ final class CoreTypePolicy {
    * @param coreType the value to set ({@link CoreTypeAction#SET}) or the user's value kept
    *     ({@link CoreTypeAction#KEPT_USER_VALUE}); null otherwise
    * @param reason one sentence for the log and the provenance record
-   * @param warning whether the outcome defeats what was asked (an unsupported explicit request, or
-   *     OpenBLAS already loaded) and deserves a warning
+   * @param warning whether the outcome defeats what was asked (an unsupported explicit request,
+   *     OpenBLAS already loaded, a user value naming kernels the CPU cannot run) and deserves a
+   *     warning
    */
   record Decision(CoreTypeAction action, String coreType, String reason, boolean warning) {}
 
@@ -119,6 +120,22 @@ final class CoreTypePolicy {
     }
     // An empty value means nothing to OpenBLAS; it is treated as unset.
     if (existingValue != null && !existingValue.isBlank()) {
+      Kernel named = kernelNamed(existingValue.trim().toLowerCase(Locale.ROOT));
+      List<String> missing =
+          named != null && isLinuxX86_64(osName, osArch) ? named.missingFlags(cpuFlags) : List.of();
+      if (!missing.isEmpty()) {
+        // Kept all the same: the user's word wins, but the crash that follows deserves an explanation.
+        return new Decision(
+            CoreTypeAction.KEPT_USER_VALUE,
+            existingValue,
+            ENV_VARIABLE
+                + "="
+                + existingValue
+                + " was set by the user and is kept, but the CPU lacks "
+                + String.join(", ", missing)
+                + ": OpenBLAS will die with SIGILL on its first matrix product",
+            true);
+      }
       return new Decision(
           CoreTypeAction.KEPT_USER_VALUE,
           existingValue,

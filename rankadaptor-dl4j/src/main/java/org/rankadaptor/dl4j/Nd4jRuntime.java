@@ -129,6 +129,10 @@ public final class Nd4jRuntime {
     if (decision.action() == CoreTypeAction.SET) {
       decision = applyToEnvironment(decision, libc, libcProblem, existing);
     }
+    // Said before ND4J loads, in case what follows is a crash.
+    if (decision.warning()) {
+      log.warn("OpenBLAS kernel: {}", decision.reason());
+    }
 
     Nd4j.getBackend();
     Blas blas = Nd4j.factory().blas();
@@ -152,8 +156,8 @@ public final class Nd4jRuntime {
         result.coreType() != null
             && result.blasCoreName() != null
             && !result.coreType().equalsIgnoreCase(result.blasCoreName());
-    if (decision.warning() || mismatch) {
-      log.warn("ND4J runtime: {}", result);
+    if (mismatch) {
+      log.warn("ND4J runtime (OpenBLAS runs other kernels than requested): {}", result);
     } else {
       log.info("ND4J runtime: {}", result);
     }

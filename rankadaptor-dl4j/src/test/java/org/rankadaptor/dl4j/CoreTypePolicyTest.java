@@ -29,7 +29,7 @@ class CoreTypePolicyTest {
   private static final Set<String> HASWELL_FLAGS = Set.of("avx2", "fma", "avx");
   private static final List<String> OS_NAMES = List.of("Linux", "Mac OS X", "Windows 11", "FreeBSD");
   private static final List<String> ARCHES = List.of("amd64", "x86_64", "aarch64", "x86", "ppc64le");
-  private static final List<String> EXISTING = Arrays.asList(null, "", "  ", "Zen");
+  private static final List<String> EXISTING = Arrays.asList(null, "", "  ", "Zen", "skylakex");
   private static final List<String> REQUESTS =
       Arrays.asList(null, "auto", "off", "OFF", "Haswell", "skylakex", " prescott ");
 
@@ -79,7 +79,7 @@ class CoreTypePolicyTest {
         }
       }
     }
-    assertEquals(512 * 4 * 5 * 4 * 7 * 2, cases);
+    assertEquals(512 * 4 * 5 * 5 * 7 * 2, cases);
   }
 
   private static void check(
@@ -104,6 +104,12 @@ class CoreTypePolicyTest {
     } else if (existing != null && !existing.isBlank()) {
       assertEquals(CoreTypeAction.KEPT_USER_VALUE, d.action(), where);
       assertEquals(existing, d.coreType(), where);
+      boolean doomed =
+          existing.equals("skylakex")
+              && os.equals("Linux")
+              && (arch.equals("amd64") || arch.equals("x86_64"))
+              && !flags.containsAll(SKYLAKEX_FLAGS);
+      assertEquals(doomed, d.warning(), where);
     } else if (!os.equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
       assertEquals(CoreTypeAction.UNCHANGED, d.action(), where);
       assertFalse(d.warning(), where);
