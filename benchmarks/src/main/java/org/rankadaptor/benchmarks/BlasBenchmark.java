@@ -29,6 +29,8 @@ import org.rankadaptor.dl4j.Nd4jRuntime;
  * OpenBLAS 0.3.19 falls back to on CPUs it does not recognise, such as Sapphire Rapids). OpenBLAS
  * fixes its kernel when it loads, so every parameter combination needs its own JVM: run with
  * {@code -f 1} or more, never {@code -f 0}.
+ *
+ * <p>Run: {@code java -cp <benchmarks classpath> org.openjdk.jmh.Main Blas -f 1 -wi 2 -i 5}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -42,6 +44,13 @@ public class BlasBenchmark {
 
   @Param({"auto", "off", "Prescott"})
   public String coreType;
+
+  /**
+   * {@link Nd4jRuntime#THREADS_PROPERTY}, or {@code default} for ND4J's own choice; compare with
+   * {@code -p threads=default,1}.
+   */
+  @Param({"default"})
+  public String threads;
 
   /** {@code M x K x N}: an [M, K] matrix times a [K, N] matrix. */
   @Param({"2048x288x768", "2048x768x288"})
@@ -67,6 +76,9 @@ public class BlasBenchmark {
           "ND4J was initialised before this trial; BlasBenchmark needs a fresh JVM (-f 1 or more)");
     }
     System.setProperty(Nd4jRuntime.CORE_TYPE_PROPERTY, coreType);
+    if (!threads.equals("default")) {
+      System.setProperty(Nd4jRuntime.THREADS_PROPERTY, threads);
+    }
     Nd4jRuntime.Report report = Nd4jRuntime.ensureInitialized();
     // A comparison is only honest when OpenBLAS really runs the kernel the parameter names.
     String expectedCore = report.action() == Nd4jRuntime.CoreTypeAction.SET ? report.coreType() : null;

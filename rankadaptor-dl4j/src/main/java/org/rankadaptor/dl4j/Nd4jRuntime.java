@@ -6,6 +6,7 @@ import java.util.Set;
 import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +28,29 @@ import org.slf4j.LoggerFactory;
  * <p>The system property {@value #CORE_TYPE_PROPERTY} controls the choice: {@code auto} (default),
  * {@code off} (leave OpenBLAS's own detection alone), or a kernel name ({@code SkylakeX},
  * {@code Haswell}, {@code Sandybridge}, {@code Prescott}), used only when the CPU supports it.
+ *
+ * <p>Threads stay as ND4J chooses them (one per physical core) unless {@value #THREADS_PROPERTY} says
+ * otherwise. On a machine whose cores are busy with other work, fewer threads can be faster: a gemm
+ * split over two threads waits for the slower one.
+ *
+ * <p>Variables set here are in the native process environment, which child processes started without
+ * an explicit environment inherit.
  */
 public final class Nd4jRuntime {
 
   /** System property: {@code auto} (default), {@code off}, or an OpenBLAS kernel name. */
   public static final String CORE_TYPE_PROPERTY = "rankadaptor.openblas.coretype";
+
+  /**
+   * System property: threads for ND4J's own operations and for BLAS, from 1 to {@value #MAX_THREADS}.
+   * Unset, ND4J's choice (one per physical core) stands; a user's {@code OMP_NUM_THREADS} wins over
+   * it.
+   */
+  public static final String THREADS_PROPERTY = "rankadaptor.nd4j.threads";
+
+  static final int MAX_THREADS = 1024;
+
+  private static final String OMP_THREADS_VARIABLE = "OMP_NUM_THREADS";
 
   private static final Logger log = LoggerFactory.getLogger(Nd4jRuntime.class);
 
@@ -88,7 +107,8 @@ public final class Nd4jRuntime {
    * work (about a second, mostly ND4J's native libraries), later calls return the same report.
    *
    * @return what was done and what ND4J now runs on
-   * @throws IllegalArgumentException when {@value #CORE_TYPE_PROPERTY} has an unknown value
+   * @throws IllegalArgumentException when {@value #CORE_TYPE_PROPERTY} or {@value #THREADS_PROPERTY}
+   *     has an invalid value
    */
   public static synchronized Report ensureInitialized() {
     if (report == null) {
@@ -106,6 +126,7 @@ public final class Nd4jRuntime {
     String osName = System.getProperty("os.name", "");
     String osArch = System.getProperty("os.arch", "");
     String requested = System.getProperty(CORE_TYPE_PROPERTY, CoreTypePolicy.AUTO);
+    int threads = requestedThreads(System.getProperty(THREADS_PROPERTY));
     boolean linuxX86 = CoreTypePolicy.isLinuxX86_64(osName, osArch);
 
     LinuxNative.LibC libc = null;
@@ -129,6 +150,9 @@ public final class Nd4jRuntime {
     if (decision.action() == CoreTypeAction.SET) {
       decision = applyToEnvironment(decision, libc, libcProblem, existing);
     }
+    if (threads > 0) {
+      threads = applyThreadsToEnvironment(threads, libc);
+    }
     // Said before ND4J loads, in case what follows is a crash.
     if (decision.warning()) {
       log.warn("OpenBLAS kernel: {}", decision.reason());
@@ -136,6 +160,11 @@ public final class Nd4jRuntime {
 
     Nd4j.getBackend();
     Blas blas = Nd4j.factory().blas();
+    if (threads > 0) {
+      // ND4J sized these from its own core count, ignoring the native environment set above.
+      blas.setMaxThreads(threads);
+      NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+    }
     Blas.Vendor vendor = blas.getBlasVendor();
     String libraryPath = openBlasLibraryPath();
     String coreName =
@@ -162,6 +191,55 @@ public final class Nd4jRuntime {
       log.info("ND4J runtime: {}", result);
     }
     return result;
+  }
+
+  /** The thread count asked for by {@value #THREADS_PROPERTY}, or 0 when it is unset. */
+  static int requestedThreads(String value) {
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    int threads;
+    try {
+      threads = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      threads = -1;
+    }
+    if (threads < 1 || threads > MAX_THREADS) {
+      throw new IllegalArgumentException(
+          "system property "
+              + THREADS_PROPERTY
+              + "='"
+              + value
+              + "' is not a whole number from 1 to "
+              + MAX_THREADS);
+    }
+    return threads;
+  }
+
+  /**
+   * Puts the requested thread count into {@code OMP_NUM_THREADS}, which libnd4j's thread pool, OpenMP
+   * and OpenBLAS read when they load. Returns the count to apply through ND4J afterwards, or 0 when
+   * the user's own {@code OMP_NUM_THREADS} is to stand.
+   */
+  private static int applyThreadsToEnvironment(int threads, LinuxNative.LibC libc) {
+    String existing =
+        libc != null ? libc.getenv(OMP_THREADS_VARIABLE) : System.getenv(OMP_THREADS_VARIABLE);
+    if (existing != null && !existing.isBlank()) {
+      log.warn(
+          "{}={} ignored: the environment sets {}={}",
+          THREADS_PROPERTY,
+          threads,
+          OMP_THREADS_VARIABLE,
+          existing);
+      return 0;
+    }
+    if (libc != null && libc.setenv(OMP_THREADS_VARIABLE, Integer.toString(threads), 1) != 0) {
+      log.warn(
+          "setenv({}) failed; only ND4J's BLAS and OpenMP calls get {} threads",
+          OMP_THREADS_VARIABLE,
+          threads);
+    }
+    return threads;
   }
 
   private static CoreTypePolicy.Decision applyToEnvironment(

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -97,6 +98,28 @@ class Nd4jRuntimeTest {
   }
 
   @Test
+  void threadsPropertySetsNd4jAndBlasThreads() throws Exception {
+    assumeLinuxX86();
+    Report report = runChild(List.of("-D" + Nd4jRuntime.THREADS_PROPERTY + "=1"), Map.of());
+    assertEquals(1, report.blasThreads(), report.toString());
+    assertEquals(1, report.nd4jThreads(), report.toString());
+  }
+
+  @Test
+  void invalidThreadCountsAreRejectedNamingTheProperty() {
+    assertEquals(0, Nd4jRuntime.requestedThreads(null));
+    assertEquals(0, Nd4jRuntime.requestedThreads(" "));
+    assertEquals(3, Nd4jRuntime.requestedThreads(" 3 "));
+    for (String bad : List.of("0", "-2", "two", "1025", "99999999999")) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Nd4jRuntime.requestedThreads(bad));
+      assertTrue(
+          e.getMessage().contains(Nd4jRuntime.THREADS_PROPERTY) && e.getMessage().contains(bad),
+          e.getMessage());
+    }
+  }
+
+  @Test
   void touchingNd4jFirstIsReportedAsTooLate() throws Exception {
     assumeLinuxX86();
     Report report = runChild(List.of(), Map.of(), "nd4j-first");
@@ -111,8 +134,8 @@ class Nd4jRuntimeTest {
   }
 
   /**
-   * Runs {@link Nd4jRuntimeProbe} in a new JVM with {@code OPENBLAS_CORETYPE} removed from its
-   * environment unless {@code environment} sets it.
+   * Runs {@link Nd4jRuntimeProbe} in a new JVM with {@code OPENBLAS_CORETYPE} and
+   * {@code OMP_NUM_THREADS} removed from its environment unless {@code environment} sets them.
    */
   private Report runChild(List<String> jvmArgs, Map<String, String> environment, String... args)
       throws IOException, InterruptedException {
@@ -126,6 +149,7 @@ class Nd4jRuntimeTest {
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().remove(CoreTypePolicy.ENV_VARIABLE);
+    builder.environment().remove("OMP_NUM_THREADS");
     builder.environment().putAll(environment);
     File output = temp.resolve("child-" + System.nanoTime() + ".log").toFile();
     builder.redirectErrorStream(true).redirectOutput(output);
