@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * AVX2 and FMA, and to nothing otherwise. It never overrides a value the user set, and does nothing on
  * other operating systems or architectures.
  *
- * <p>Every entry point of this module calls {@link #ensureInitialized()} before its first ND4J call.
- * An application that touches ND4J itself should call it first too; once OpenBLAS is loaded its kernel
- * can no longer change, which {@link Report#reason()} then says.
+ * <p>Every entry point of this module (model, predictor, pruning, recovery) must call
+ * {@link #ensureInitialized()} before its first ND4J call, and so should an application that touches
+ * ND4J itself; once OpenBLAS is loaded its kernel can no longer change, which
+ * {@link Report#reason()} then says.
  *
  * <p>The system property {@value #CORE_TYPE_PROPERTY} controls the choice: {@code auto} (default),
  * {@code off} (leave OpenBLAS's own detection alone), or a kernel name ({@code SkylakeX},
@@ -42,7 +43,7 @@ public final class Nd4jRuntime {
   public static final String CORE_TYPE_PROPERTY = "rankadaptor.openblas.coretype";
 
   /**
-   * System property: threads for ND4J's own operations and for BLAS, from 1 to {@value #MAX_THREADS}.
+   * System property: threads for ND4J's own operations and for BLAS, from 1 to 1024.
    * Unset, ND4J's choice (one per physical core) stands; a user's {@code OMP_NUM_THREADS} wins over
    * it.
    */
