@@ -10,6 +10,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.dl4j.testing.ByteTokenizer;
+import org.rankadaptor.dl4j.testing.SharedFiles;
 
 class PerplexityEvaluatorTest {
 
@@ -109,6 +110,23 @@ class PerplexityEvaluatorTest {
     var capped = PerplexityEvaluator.<Object>builder("t", "hello", new ByteTokenizer(), m -> BY_CONTEXT).maxTokens(3).build();
     assertThat(capped.scoredTokens()).isEqualTo(2);
     assertThat(capped.fingerprint()).isNotEqualTo(ev.fingerprint()).hasSize(64);
+  }
+
+  @Test
+  void aUniformModelHasThePerplexityOfItsVocabularyOnSharedText() throws java.io.IOException {
+    String text = java.nio.file.Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw"));
+    ByteTokenizer tokenizer = new ByteTokenizer();
+    double uniform = -Math.log(tokenizer.vocabSize());
+    TokenLogProbs model = windows -> windows.stream().map(w -> {
+      double[] lp = new double[w.length - 1];
+      java.util.Arrays.fill(lp, uniform);
+      return lp;
+    }).toList();
+    var ev = PerplexityEvaluator.<Object>builder("wikitext2", text, tokenizer, m -> model)
+        .window(256, 192).maxTokens(20_000).build();
+    Evaluation e = ev.evaluate(model);
+    assertThat(e.metrics().get("ppl")).isCloseTo(tokenizer.vocabSize(), within(1e-6));
+    assertThat(e.metrics().get("tokens")).isEqualTo(19_999.0);
   }
 
   @Test
