@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Reading task files as text, JSON or JSON Lines, with every failure turned into a {@link TaskFormatException}. */
 final class TaskFiles {
@@ -37,7 +39,7 @@ final class TaskFiles {
         throw new TaskFormatException(file, "", "", "file of " + size + " bytes exceeds the limit of " + MAX_FILE_BYTES);
       }
       byte[] bytes = Files.readAllBytes(file);
-      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {
       throw new TaskFormatException(file, "", "", "not valid UTF-8", e);
     } catch (IOException e) {
@@ -171,7 +173,7 @@ final class TaskFiles {
   }
 
   /** Builds an item, turning the item's own validation failure into a located format error. */
-  static MultipleChoiceItem item(Path file, String where, java.util.function.Supplier<MultipleChoiceItem> build) {
+  static MultipleChoiceItem item(Path file, String where, Supplier<MultipleChoiceItem> build) {
     try {
       return build.get();
     } catch (IllegalArgumentException e) {

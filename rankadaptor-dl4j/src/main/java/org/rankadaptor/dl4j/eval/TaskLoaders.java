@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Loaders of zero-shot task files, one per published format. Every loader returns items with
@@ -25,6 +27,24 @@ public final class TaskLoaders {
    */
   public static List<MultipleChoiceItem> llmAdapters(Path file, ZeroShotTask task) {
     return LlmAdaptersFormat.load(file, task);
+  }
+
+  /**
+   * The six LLM-Adapters test files of the RankAdaptor tables, from a folder laid out as LLM-Adapters'
+   * {@code dataset/}: {@code boolq/}, {@code piqa/}, {@code winogrande/}, {@code ARC-Easy/},
+   * {@code ARC-Challenge/} and {@code openbookqa/}, each holding {@code test.json}. HellaSwag is not
+   * among them (its instruction file loses the harness's context); load it with {@link #hellaswagJsonl}.
+   */
+  public static Map<ZeroShotTask, List<MultipleChoiceItem>> llmAdaptersSuite(Path datasetDir) {
+    Map<ZeroShotTask, List<MultipleChoiceItem>> suite = new EnumMap<>(ZeroShotTask.class);
+    suite.put(ZeroShotTask.BOOLQ, llmAdapters(datasetDir.resolve("boolq/test.json"), ZeroShotTask.BOOLQ));
+    suite.put(ZeroShotTask.PIQA, llmAdapters(datasetDir.resolve("piqa/test.json"), ZeroShotTask.PIQA));
+    suite.put(ZeroShotTask.WINOGRANDE, llmAdapters(datasetDir.resolve("winogrande/test.json"), ZeroShotTask.WINOGRANDE));
+    suite.put(ZeroShotTask.ARC_EASY, llmAdapters(datasetDir.resolve("ARC-Easy/test.json"), ZeroShotTask.ARC_EASY));
+    suite.put(ZeroShotTask.ARC_CHALLENGE,
+        llmAdapters(datasetDir.resolve("ARC-Challenge/test.json"), ZeroShotTask.ARC_CHALLENGE));
+    suite.put(ZeroShotTask.OPENBOOKQA, llmAdapters(datasetDir.resolve("openbookqa/test.json"), ZeroShotTask.OPENBOOKQA));
+    return suite;
   }
 
   /**

@@ -108,8 +108,27 @@ public final class TrainingData {
     return batches;
   }
 
+  /**
+   * The examples in their order, cut into padded batches of {@code batchSize} (the last may be smaller):
+   * for validation, where order does not matter and reproducibility does.
+   */
+  public List<MicroBatch> microBatchesInOrder(int batchSize, int padId) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    }
+    List<MicroBatch> batches = new ArrayList<>();
+    for (int from = 0; from < examples.size(); from += batchSize) {
+      List<Integer> rows = new ArrayList<>();
+      for (int i = from; i < Math.min(examples.size(), from + batchSize); i++) {
+        rows.add(i);
+      }
+      batches.add(batch(rows, padId));
+    }
+    return batches;
+  }
+
   /** The examples at these indices as one padded batch, in this order. */
-  public MicroBatch batch(List<Integer> indices, int padId) {
+  private MicroBatch batch(List<Integer> indices, int padId) {
     int t = 0;
     for (int i : indices) {
       t = Math.max(t, examples.get(i).length());

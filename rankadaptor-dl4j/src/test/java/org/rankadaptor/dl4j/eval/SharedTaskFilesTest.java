@@ -16,6 +16,15 @@ class SharedTaskFilesTest {
   }
 
   @Test
+  void theSuiteHoldsTheSixTasks() {
+    Map<ZeroShotTask, List<MultipleChoiceItem>> suite =
+        TaskLoaders.llmAdaptersSuite(SharedFiles.require("data/tasks/llm_adapters_format"));
+    assertThat(suite).containsOnlyKeys(ZeroShotTask.BOOLQ, ZeroShotTask.PIQA, ZeroShotTask.WINOGRANDE,
+        ZeroShotTask.ARC_EASY, ZeroShotTask.ARC_CHALLENGE, ZeroShotTask.OPENBOOKQA);
+    assertThat(suite.values().stream().mapToInt(List::size).sum()).isEqualTo(3270 + 1838 + 1267 + 2376 + 1172 + 500);
+  }
+
+  @Test
   void boolqParsesEveryItemWithoutPassage() {
     List<MultipleChoiceItem> items = adapters("boolq", ZeroShotTask.BOOLQ);
     assertThat(items).hasSize(3270);

@@ -82,6 +82,16 @@ class TrainingDataTest {
   }
 
   @Test
+  void inOrderBatchesKeepTheExamplesOrder() {
+    TrainingData data = numbered(5);
+    List<MicroBatch> batches = data.microBatchesInOrder(2, -1);
+    assertThat(batches).extracting(MicroBatch::exampleIndices)
+        .containsExactly(new int[] {0, 1}, new int[] {2, 3}, new int[] {4});
+    assertThat(batches.get(0).tokens()[0]).containsExactly(100, 100, -1);
+    assertThat(batches.get(0).length()).isEqualTo(3);
+  }
+
+  @Test
   void batchOrderDependsOnSeedAndEpochOnly() {
     TrainingData data = numbered(30);
     assertThat(order(data, 1, 0)).isEqualTo(order(data, 1, 0));
