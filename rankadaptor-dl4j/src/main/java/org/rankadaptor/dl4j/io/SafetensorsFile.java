@@ -458,6 +458,12 @@ public final class SafetensorsFile implements SafetensorsSource {
                 + expectedBegin
                 + " (offsets must be contiguous and must not overlap)");
       }
+      if (info.end() > dataLength) {
+        throw new SafetensorsFormatException(
+            file,
+            info.name(),
+            "data ends at " + info.end() + ", past the " + dataLength + "-byte data section");
+      }
       expectedBegin = info.end();
       byName.put(info.name(), info);
     }
