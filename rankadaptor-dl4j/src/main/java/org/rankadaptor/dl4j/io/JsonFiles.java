@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -27,6 +30,19 @@ final class JsonFiles {
 
   private JsonFiles() {}
 
+  /**
+   * Decodes UTF-8, rejecting malformed input. JSON text is UTF-8 (RFC 8259); decoding it before parsing
+   * also stops Jackson from guessing UTF-16 or UTF-32 from the first bytes.
+   */
+  static String strictUtf8(ByteBuffer bytes) throws CharacterCodingException {
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(bytes)
+        .toString();
+  }
+
   /** How a reader turns a problem into its own exception type. */
   interface ErrorFactory {
     FileFormatException create(Path file, String item, String problem, Throwable cause);
@@ -42,9 +58,18 @@ final class JsonFiles {
     if (size > maxBytes) {
       throw errors.create(file, null, size + " bytes exceeds the limit of " + maxBytes, null);
     }
+    String text;
+    try {
+      text = strictUtf8(ByteBuffer.wrap(Files.readAllBytes(file)));
+    } catch (CharacterCodingException e) {
+      throw errors.create(file, null, "not valid UTF-8", e);
+    }
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1); // RFC 8259 lets parsers ignore a byte order mark
+    }
     JsonNode root;
-    try (InputStream in = Files.newInputStream(file)) {
-      root = MAPPER.readTree(in);
+    try {
+      root = MAPPER.readTree(text);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw errors.create(file, null, "invalid JSON: " + e.getOriginalMessage(), e);
     }

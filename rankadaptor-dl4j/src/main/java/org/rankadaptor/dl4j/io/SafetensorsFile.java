@@ -8,11 +8,8 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -275,14 +272,7 @@ public final class SafetensorsFile implements SafetensorsSource {
       throws SafetensorsFormatException {
     String text;
     try {
-      // Decoding first both rejects invalid UTF-8 and stops Jackson from guessing UTF-16 or UTF-32.
-      CharBuffer chars =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(bytes);
-      text = chars.toString();
+      text = JsonFiles.strictUtf8(bytes);
     } catch (CharacterCodingException e) {
       throw new SafetensorsFormatException(file, "header", "header is not valid UTF-8", e);
     }

@@ -92,7 +92,7 @@ public final class ShardedSafetensors implements SafetensorsSource {
       throw new SafetensorsFormatException(index, tensor, "invalid shard name \"" + shardName + "\"", e);
     }
     // An index must not reach files outside its own folder.
-    if (shardName.isEmpty() || !shardPath.getParent().equals(folder)) {
+    if (shardName.isEmpty() || !folder.equals(shardPath.getParent())) {
       throw new SafetensorsFormatException(
           index, tensor, "shard \"" + shardName + "\" is not a file name in the index's folder");
     }
