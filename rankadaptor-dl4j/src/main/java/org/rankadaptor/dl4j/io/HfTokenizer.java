@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -173,8 +172,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         throw new FileFormatException(file, "model.vocab", "missing");
       }
       if (vocab.isObject()) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : vocab.properties()) {
           int id = tokenId(file, "model.vocab." + entry.getKey(), entry.getValue());
           ids.put(entry.getKey(), id);
           maxId = Math.max(maxId, id);

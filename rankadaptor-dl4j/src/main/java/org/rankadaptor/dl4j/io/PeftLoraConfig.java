@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -262,10 +261,6 @@ public record PeftLoraConfig(
     if (!node.isObject()) {
       throw new FileFormatException(file, field, "is not an object");
     }
-    List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      entries.add(it.next());
-    }
-    return entries;
+    return List.copyOf(node.properties());
   }
 }

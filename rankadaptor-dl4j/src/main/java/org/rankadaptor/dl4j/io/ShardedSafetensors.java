@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +49,7 @@ public final class ShardedSafetensors implements SafetensorsSource {
     Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
     Map<String, SafetensorsFile> shardOf = new LinkedHashMap<>();
     try {
-      for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> entry = it.next();
+      for (Map.Entry<String, JsonNode> entry : weightMap.properties()) {
         String tensor = entry.getKey();
         if (!entry.getValue().isTextual()) {
           throw new SafetensorsFormatException(index, tensor, "shard name is not a string");

@@ -51,6 +51,8 @@ class HfTokenizerTest {
       assertArrayEquals(new int[] {1, 3, 0, 2}, tokenizer.encode("once twice", true, true));
       assertEquals("once upon a time", tokenizer.decode(new int[] {1, 3, 4, 5, 6, 2}));
       assertThrows(IllegalArgumentException.class, () -> tokenizer.decode(new int[] {9}));
+      // No truncation: a text far beyond any model_max_length keeps every token.
+      assertEquals(3000, tokenizer.encode("once upon a ".repeat(1000), false, false).length);
     }
   }
 

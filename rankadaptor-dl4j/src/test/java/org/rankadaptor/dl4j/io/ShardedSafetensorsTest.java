@@ -70,6 +70,12 @@ class ShardedSafetensorsTest {
   }
 
   @Test
+  void aFolderWithNeitherFileIsReportedAsMissing() throws IOException {
+    Path empty = Files.createDirectory(dir.resolve("empty"));
+    assertThrows(java.nio.file.NoSuchFileException.class, () -> SafetensorsSource.open(empty));
+  }
+
+  @Test
   void aMissingShardIsNamedWithItsTensor() throws IOException {
     Path index = index(VALID.replace("model-00002-of-00002", "model-00003-of-00002"));
     SafetensorsFormatException e =
