@@ -30,6 +30,8 @@ public record LoraModuleWeights(
   /** Checks sizes against the rank and the projection's widths. */
   public LoraModuleWeights {
     Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(a, "a");
+    Objects.requireNonNull(b, "b");
     if (layer < 0 || rank <= 0 || inFeatures <= 0 || outFeatures <= 0) {
       throw new IllegalArgumentException(
           describe(layer, target)
