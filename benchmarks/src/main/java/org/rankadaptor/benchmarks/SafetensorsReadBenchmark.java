@@ -30,10 +30,11 @@ import org.rankadaptor.dl4j.io.SafetensorsWriter;
  * stored dtype, against the floor of copying the same file's bytes into a heap buffer. The file sits in
  * the page cache after the first iteration, so this measures decoding, not the disk.
  *
- * <p>{@code mvn -pl benchmarks -am -DskipTests package exec:exec -Djmh.args="SafetensorsRead"}
+ * <p>Run with {@code java -cp <benchmarks and module classes + dependencies> org.openjdk.jmh.Main
+ * SafetensorsRead}.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime) // percentiles, so medians can be quoted
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)

@@ -155,31 +155,43 @@ public final class SafetensorsFile implements SafetensorsSource {
   public float[] readFloats(String name) throws IOException {
     SafetensorsTensorInfo info = convertibleInfo(name);
     float[] out = new float[(int) info.elementCount()];
-    int size = info.dtype().bytes();
+    // Bulk copies into a scratch array, then a plain loop the JIT can vectorise.
+    short[] halves = info.dtype().bytes() == 2 ? new short[READ_CHUNK_BYTES / 2] : null;
+    double[] doubles = info.dtype() == SafetensorsDType.F64 ? new double[READ_CHUNK_BYTES / 8] : null;
     int[] next = {0};
     readData(
         info,
         buffer -> {
+          int at = next[0];
           switch (info.dtype()) {
             case F32 -> {
               int count = buffer.remaining() / 4;
-              buffer.asFloatBuffer().get(out, next[0], count);
+              buffer.asFloatBuffer().get(out, at, count);
               next[0] += count;
             }
             case F64 -> {
-              while (buffer.remaining() >= size) {
-                out[next[0]++] = (float) buffer.getDouble();
+              int count = buffer.remaining() / 8;
+              buffer.asDoubleBuffer().get(doubles, 0, count);
+              for (int i = 0; i < count; i++) {
+                out[at + i] = (float) doubles[i];
               }
+              next[0] += count;
             }
             case F16 -> {
-              while (buffer.remaining() >= size) {
-                out[next[0]++] = HalfFloats.f16ToFloat(buffer.getShort());
+              int count = buffer.remaining() / 2;
+              buffer.asShortBuffer().get(halves, 0, count);
+              for (int i = 0; i < count; i++) {
+                out[at + i] = HalfFloats.f16ToFloat(halves[i]);
               }
+              next[0] += count;
             }
             default -> {
-              while (buffer.remaining() >= size) {
-                out[next[0]++] = HalfFloats.bf16ToFloat(buffer.getShort());
+              int count = buffer.remaining() / 2;
+              buffer.asShortBuffer().get(halves, 0, count);
+              for (int i = 0; i < count; i++) {
+                out[at + i] = HalfFloats.bf16ToFloat(halves[i]);
               }
+              next[0] += count;
             }
           }
         });
