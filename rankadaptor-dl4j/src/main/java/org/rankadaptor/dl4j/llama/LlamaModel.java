@@ -32,8 +32,8 @@ public final class LlamaModel {
   /** Added to attention scores of forbidden (future or padding) keys; finite so no row turns NaN. */
   private static final double MASKED = -1e9;
 
-  /** Rows of logits materialised at once, which bounds memory for large vocabularies. */
-  private static final int CLASSIFIER_CHUNK_ROWS = 512;
+  /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
+  private static final int CLASSIFIER_CHUNK_ROWS = 64;
 
   private final LlamaConfig config;
   private final LlamaWeights weights;
@@ -403,13 +403,10 @@ public final class LlamaModel {
         hf,
         rowTargets,
         null,
-        (row0, scores, dLogits) -> {
-          for (int i = 0; i < scores.targetLogProb().length; i++) {
-            int row = row0 + i;
-            if (rowTargets[row] >= 0) {
-              logLikelihood[row / p.t()] += scores.targetLogProb()[i];
-              greedy[row / p.t()] &= scores.greedy()[i];
-            }
+        (rows, hidden, scores, dLogits) -> {
+          for (int i = 0; i < rows.length; i++) {
+            logLikelihood[rows[i] / p.t()] += scores.targetLogProb()[i];
+            greedy[rows[i] / p.t()] &= scores.greedy()[i];
           }
         });
     List<ContinuationScore> result = new ArrayList<>(p.batch());
@@ -420,30 +417,60 @@ public final class LlamaModel {
   }
 
   private interface ChunkConsumer {
-    void accept(int firstRow, Ops.RowScores scores, INDArray dLogits);
+    /**
+     * @param rows the batch rows of this block, in order
+     * @param hidden (rows.length, dim): the final-norm outputs of those rows
+     * @param dLogits the block's loss gradient, or null when only scoring
+     */
+    void accept(int[] rows, INDArray hidden, Ops.RowScores scores, INDArray dLogits);
   }
 
   /**
-   * Runs the classifier over blocks of rows that have a target, so that (rows, vocab) logits never
-   * exist at once. With {@code rowWeights}, each block's logits become the loss gradient handed on.
+   * Runs the classifier only on rows that have a target, in blocks of {@link #CLASSIFIER_CHUNK_ROWS}, so
+   * that (rows, vocab) logits never exist at once and context positions of a scoring request cost no
+   * classifier work. With {@code rowWeights}, each block's logits become the loss gradient handed on.
    */
   private void classifierChunks(
       INDArray hf, int[] rowTargets, double[] rowWeights, ChunkConsumer consumer) {
-    int rows = rowTargets.length;
-    for (int r0 = 0; r0 < rows; r0 += CLASSIFIER_CHUNK_ROWS) {
-      int r1 = Math.min(rows, r0 + CLASSIFIER_CHUNK_ROWS);
-      boolean any = false;
-      for (int r = r0; r < r1 && !any; r++) {
-        any = rowTargets[r] >= 0;
+    int[] targetRows = java.util.stream.IntStream.range(0, rowTargets.length)
+        .filter(r -> rowTargets[r] >= 0).toArray();
+    for (int c0 = 0; c0 < targetRows.length; c0 += CLASSIFIER_CHUNK_ROWS) {
+      int[] rows = Arrays.copyOfRange(targetRows, c0, Math.min(targetRows.length, c0 + CLASSIFIER_CHUNK_ROWS));
+      INDArray hidden = rowBlock(hf, rows);
+      INDArray logits = Nd4j.gemm(hidden, weights.classifier(), false, true);
+      int[] chunkTargets = new int[rows.length];
+      double[] chunkWeights = rowWeights == null ? null : new double[rows.length];
+      for (int i = 0; i < rows.length; i++) {
+        chunkTargets[i] = rowTargets[rows[i]];
+        if (chunkWeights != null) {
+          chunkWeights[i] = rowWeights[rows[i]];
+        }
       }
-      if (!any) {
-        continue;
+      Ops.RowScores scores = Ops.crossEntropy(logits, chunkTargets, chunkWeights, rowWeights == null);
+      consumer.accept(rows, hidden, scores, rowWeights == null ? null : logits);
+      logits.close();
+    }
+  }
+
+  private static boolean consecutive(int[] rows) {
+    return rows[rows.length - 1] - rows[0] == rows.length - 1;
+  }
+
+  /** Rows of a matrix: a view when they are consecutive, else a gathered copy. */
+  private static INDArray rowBlock(INDArray matrix, int[] rows) {
+    return consecutive(rows)
+        ? matrix.get(interval(rows[0], rows[rows.length - 1] + 1), all())
+        : Nd4j.pullRows(matrix, 1, rows);
+  }
+
+  /** Writes {@code block} into the given rows of {@code matrix}. */
+  private static void putRowBlock(INDArray matrix, int[] rows, INDArray block) {
+    if (consecutive(rows)) {
+      matrix.get(interval(rows[0], rows[rows.length - 1] + 1), all()).assign(block);
+    } else {
+      for (int i = 0; i < rows.length; i++) {
+        matrix.putRow(rows[i], block.getRow(i));
       }
-      INDArray logits = Nd4j.gemm(hf.get(interval(r0, r1), all()), weights.classifier(), false, true);
-      int[] chunkTargets = Arrays.copyOfRange(rowTargets, r0, r1);
-      double[] chunkWeights = rowWeights == null ? null : Arrays.copyOfRange(rowWeights, r0, r1);
-      Ops.RowScores scores = Ops.crossEntropy(logits, chunkTargets, chunkWeights);
-      consumer.accept(r0, scores, rowWeights == null ? null : logits);
     }
   }
 
@@ -459,7 +486,7 @@ public final class LlamaModel {
     double[] sum = {0};
     classifierChunks(
         hf, rowTargets, null,
-        (row0, scores, unused) -> {
+        (rows, hidden, scores, unused) -> {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             sum[0] -= scores.targetLogProb()[i];
           }
@@ -563,15 +590,13 @@ public final class LlamaModel {
     double[] lossSum = {0};
     classifierChunks(
         fin.y(), rowTargets, rowWeights,
-        (row0, scores, dLogits) -> {
+        (rows, hidden, scores, dLogits) -> {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             lossSum[0] -= scores.targetLogProb()[i];
           }
-          int row1 = row0 + (int) dLogits.size(0);
-          dHf.get(interval(row0, row1), all()).assign(Nd4j.gemm(dLogits, weights.classifier(), false, false));
+          putRowBlock(dHf, rows, Nd4j.gemm(dLogits, weights.classifier(), false, false));
           if (weightGrads != null) {
-            Nd4j.gemm(dLogits, fin.y().get(interval(row0, row1), all()), weightGrads.classifier(),
-                true, false, 1.0, 1.0);
+            Nd4j.gemm(dLogits, hidden, weightGrads.classifier(), true, false, 1.0, 1.0);
           }
         });
     INDArray dh =

@@ -226,28 +226,44 @@ final class Ops {
 
   /**
    * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}; rows with a
-   * negative target are skipped. When {@code rowWeights} is not null, also turns {@code logits} in place
-   * into the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}.
+   * negative target are skipped. Consumes {@code logits}: when {@code rowWeights} is not null they become
+   * the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}, otherwise they are left shifted and
+   * exponentiated. Greedy flags are computed only when {@code wantGreedy}. Written as few passes over the
+   * (rows, vocab) block as possible, because for large vocabularies this is memory-bound.
    */
-  static RowScores crossEntropy(INDArray logits, int[] targets, double[] rowWeights) {
+  static RowScores crossEntropy(
+      INDArray logits, int[] targets, double[] rowWeights, boolean wantGreedy) {
     int rows = (int) logits.size(0);
-    INDArray max = logits.max(true, 1);
-    INDArray argmax = Nd4j.argMax(logits, 1);
-    INDArray shifted = logits.subColumnVector(max);
-    INDArray sumExp = Transforms.exp(shifted, false).sum(true, 1);
-    INDArray logSumExp = Transforms.log(sumExp, true).addi(max);
-    double[] logProb = new double[rows];
-    boolean[] greedy = new boolean[rows];
+    double[] targetLogit = new double[rows];
     for (int i = 0; i < rows; i++) {
       if (targets[i] >= 0) {
-        logProb[i] = logits.getDouble(i, targets[i]) - logSumExp.getDouble(i, 0);
-        greedy[i] = argmax.getLong(i) == targets[i];
+        targetLogit[i] = logits.getDouble(i, targets[i]);
+      }
+    }
+    boolean[] greedy = new boolean[rows];
+    if (wantGreedy) {
+      INDArray argmax = Nd4j.argMax(logits, 1);
+      for (int i = 0; i < rows; i++) {
+        greedy[i] = targets[i] >= 0 && argmax.getLong(i) == targets[i];
+      }
+    }
+    INDArray max = logits.max(true, 1);
+    Transforms.exp(logits.subiColumnVector(max), false);
+    double[] sumExp = logits.sum(true, 1).toDoubleVector();
+    double[] maxValues = max.toDoubleVector();
+    double[] logProb = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      if (targets[i] >= 0) {
+        logProb[i] = targetLogit[i] - maxValues[i] - Math.log(sumExp[i]);
       }
     }
     if (rowWeights != null) {
-      // dlogits = w_i * (softmax - onehot(target))
-      Transforms.exp(logits.subiColumnVector(logSumExp), false);
-      logits.muliColumnVector(Nd4j.create(rowWeights, new long[] {rows, 1}, logits.dataType()));
+      // dlogits = w_i * (softmax - onehot(target)); softmax = exp(shifted) / sumExp in one pass
+      double[] factor = new double[rows];
+      for (int i = 0; i < rows; i++) {
+        factor[i] = rowWeights[i] / sumExp[i];
+      }
+      logits.muliColumnVector(Nd4j.create(factor, new long[] {rows, 1}, logits.dataType()));
       for (int i = 0; i < rows; i++) {
         if (targets[i] >= 0 && rowWeights[i] != 0) {
           logits.putScalar(i, targets[i], logits.getDouble(i, targets[i]) - rowWeights[i]);
