@@ -176,28 +176,56 @@ public final class Llama2cTokenizer implements Tokenizer {
     return ids;
   }
 
+  /**
+   * Merges, as run.c does, the leftmost adjacent pair with the highest-scoring merged token until none
+   * merges. Each pair's merge result is kept in {@code pairIds} and only the neighbours of a merge are
+   * looked up again, so a scan costs no string building.
+   */
   private void mergePairs(List<Integer> tokens) {
-    while (true) {
+    int n = tokens.size();
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = tokens.get(i);
+    }
+    int[] pairIds = new int[Math.max(0, n - 1)];
+    for (int i = 0; i + 1 < n; i++) {
+      pairIds[i] = mergedId(ids[i], ids[i + 1]);
+    }
+    while (n > 1) {
       float bestScore = Float.NEGATIVE_INFINITY;
-      int bestId = -1;
       int bestIndex = -1;
-      for (int i = 0; i + 1 < tokens.size(); i++) {
-        String merged =
-            new String(pieces[tokens.get(i)], StandardCharsets.ISO_8859_1)
-                + new String(pieces[tokens.get(i + 1)], StandardCharsets.ISO_8859_1);
-        Integer id = idsByBytes.get(merged);
-        if (id != null && scores[id] > bestScore) {
-          bestScore = scores[id];
-          bestId = id;
+      for (int i = 0; i + 1 < n; i++) {
+        if (pairIds[i] >= 0 && scores[pairIds[i]] > bestScore) {
+          bestScore = scores[pairIds[i]];
           bestIndex = i;
         }
       }
       if (bestIndex < 0) {
-        return;
+        break;
       }
-      tokens.set(bestIndex, bestId);
-      tokens.remove(bestIndex + 1);
+      ids[bestIndex] = pairIds[bestIndex];
+      System.arraycopy(ids, bestIndex + 2, ids, bestIndex + 1, n - bestIndex - 2);
+      System.arraycopy(pairIds, bestIndex + 1, pairIds, bestIndex, n - bestIndex - 2);
+      n--;
+      if (bestIndex > 0) {
+        pairIds[bestIndex - 1] = mergedId(ids[bestIndex - 1], ids[bestIndex]);
+      }
+      if (bestIndex + 1 < n) {
+        pairIds[bestIndex] = mergedId(ids[bestIndex], ids[bestIndex + 1]);
+      }
     }
+    tokens.clear();
+    for (int i = 0; i < n; i++) {
+      tokens.add(ids[i]);
+    }
+  }
+
+  private int mergedId(int left, int right) {
+    String merged =
+        new String(pieces[left], StandardCharsets.ISO_8859_1)
+            + new String(pieces[right], StandardCharsets.ISO_8859_1);
+    Integer id = idsByBytes.get(merged);
+    return id == null ? -1 : id;
   }
 
   /**
