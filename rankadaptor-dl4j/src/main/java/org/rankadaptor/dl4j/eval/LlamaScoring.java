@@ -1,5 +1,8 @@
 package org.rankadaptor.dl4j.eval;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,6 +28,9 @@ public final class LlamaScoring implements ContinuationScorer, TokenLogProbs {
 
   /** Upper bound on logits materialised by one {@link #logProbs} batch (batch x length x vocab). */
   static final long MAX_LOGITS_PER_BATCH = 1L << 23;
+
+  /** Logit rows converted to float64 at once, bounding the copy whatever the vocabulary. */
+  static final long MAX_DOUBLES_PER_CHUNK = 1L << 20;
 
   private final LlamaModel model;
   private final LoraAdapters adapters;
@@ -103,13 +109,18 @@ public final class LlamaScoring implements ContinuationScorer, TokenLogProbs {
         inputs[i] = java.util.Arrays.copyOf(window, window.length - 1);
       }
       INDArray logits = model.logits(inputs, adapters); // (batch, T, vocab)
-      int t = (int) logits.size(1);
-      double[] flat = Nd4j.toFlattened('c', logits).toDoubleVector();
+      long t = logits.size(1);
+      INDArray rows = logits.reshape('c', new long[] {inputs.length * t, vocab}); // (batch * T, vocab)
+      int chunkRows = (int) Math.max(1, MAX_DOUBLES_PER_CHUNK / vocab);
       for (int i = 0; i < inputs.length; i++) {
         int[] window = windows.get(from + i);
         double[] lp = new double[window.length - 1];
-        for (int pos = 0; pos < lp.length; pos++) {
-          lp[pos] = checked(logSoftmaxAt(flat, ((long) i * t + pos) * vocab, vocab, window[pos + 1]), from + i);
+        for (int p0 = 0; p0 < lp.length; p0 += chunkRows) {
+          int p1 = Math.min(lp.length, p0 + chunkRows);
+          double[] block = Nd4j.toFlattened('c', rows.get(interval(i * t + p0, i * t + p1), all())).toDoubleVector();
+          for (int pos = p0; pos < p1; pos++) {
+            lp[pos] = checked(logSoftmaxAt(block, (long) (pos - p0) * vocab, vocab, window[pos + 1]), from + i);
+          }
         }
         result.add(lp);
       }
