@@ -51,8 +51,6 @@ public final class LlamaCheckpoints {
 
   private static final Logger LOG = LoggerFactory.getLogger(LlamaCheckpoints.class);
 
-  private LlamaCheckpoints() {}
-
   /** Name of the token embedding tensor. */
   static final String EMBEDDING = "model.embed_tokens.weight";
 
@@ -61,6 +59,8 @@ public final class LlamaCheckpoints {
 
   /** Name of the untied classifier tensor. */
   static final String CLASSIFIER = "lm_head.weight";
+
+  private LlamaCheckpoints() {}
 
   /** Hugging Face name of a projection's weight in layer {@code layer}. */
   static String projectionName(int layer, LoraTarget target) {
