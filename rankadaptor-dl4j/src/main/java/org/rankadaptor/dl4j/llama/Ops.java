@@ -1,0 +1,275 @@
+package org.rankadaptor.dl4j.llama;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The operations of the decoder, each with its explicit backward pass, so that each can be checked
+ * against finite differences alone. Activations are 2-D {@code [rows, features]} with rows ordered
+ * (batch, position); attention reshapes them into one {@code [batch * kvHeads, group * T, headDim]}
+ * tensor per operand so every head goes through a single batched matmul.
+ */
+final class Ops {
+
+  private Ops() {}
+
+  // ---------------------------------------------------------------- RMSNorm: y = x / rms(x) * w
+
+  /** Forward result of RMSNorm with what its backward needs. */
+  record NormOut(INDArray y, INDArray invRms) {} // y (rows, dim); invRms (rows, 1)
+
+  static NormOut rmsNorm(INDArray x, INDArray w, double eps) {
+    INDArray invRms = x.mul(x).mean(true, 1).addi(eps);
+    Transforms.pow(invRms, -0.5, false);
+    INDArray y = x.mulColumnVector(invRms).muliRowVector(w);
+    return new NormOut(y, invRms);
+  }
+
+  /**
+   * Gradient of RMSNorm with respect to its input: {@code dx = r*g - x * r^3 * sum(g*x)/D} with {@code g
+   * = dy*w}. When {@code dw} is not null the weight gradient {@code sum_rows(dy * x * r)} is added to it.
+   */
+  static INDArray rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray invRms, INDArray dw) {
+    if (dw != null) {
+      dw.addi(dy.mul(x).muliColumnVector(invRms).sum(0));
+    }
+    INDArray g = dy.mulRowVector(w);
+    INDArray coef = g.mul(x).sum(true, 1).muli(invRms).muli(invRms).muli(invRms).divi(x.size(1));
+    return g.muliColumnVector(invRms).subi(x.mulColumnVector(coef));
+  }
+
+  // ---------------------------------------------------------------- RoPE, interleaved pairs
+
+  /**
+   * Rotates pairs {@code (2i, 2i+1)} of every head of {@code x} {@code [batch*T, heads*headDim]} by the
+   * angle of its position {@code offset + t}. The backward pass is the same rotation with {@code sin}
+   * negated, which is why callers pass the sine table to use.
+   *
+   * @param cos (maxSeqLen, headDim/2)
+   * @param sin (maxSeqLen, headDim/2), or its negation for the backward pass
+   */
+  static INDArray rope(
+      INDArray x, int batch, int t, int heads, int headDim, int offset, INDArray cos, INDArray sin) {
+    int half = headDim / 2;
+    INDArray c = cos.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
+    INDArray s = sin.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
+    INDArray x5 = x.reshape('c', batch, t, heads, half, 2);
+    INDArray xe = x5.get(all(), all(), all(), all(), point(0));
+    INDArray xo = x5.get(all(), all(), all(), all(), point(1));
+    INDArray out = x.ulike();
+    INDArray out5 = out.reshape('c', batch, t, heads, half, 2);
+    out5.get(all(), all(), all(), all(), point(0)).assign(xe.mul(c).subi(xo.mul(s)));
+    out5.get(all(), all(), all(), all(), point(1)).assign(xe.mul(s).addi(xo.mul(c)));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- causal grouped-query attention
+
+  /** What the attention backward needs: head-major operands and the softmax probabilities. */
+  record AttentionOut(
+      INDArray context, // (batch*T, heads*headDim)
+      INDArray q, // (batch*kvHeads, group*T, headDim)
+      INDArray k, // (batch*kvHeads, S, headDim)
+      INDArray v, // (batch*kvHeads, S, headDim)
+      INDArray probs) {} // (batch*kvHeads, group*T, S)
+
+  /** Geometry of one attention call: T queries per sequence attending to S keys. */
+  record AttentionShape(int batch, int t, int s, int heads, int kvHeads, int headDim) {
+    int group() {
+      return heads / kvHeads;
+    }
+  }
+
+  /** {@code [batch*T, heads*hd]} rows to head-major {@code [batch*kvHeads, group*T, hd]}. */
+  static INDArray toHeads(INDArray x, int batch, int t, int heads, int kvHeads, int headDim) {
+    return x.reshape('c', batch, t, heads, headDim)
+        .permute(0, 2, 1, 3)
+        .dup('c')
+        .reshape('c', (long) batch * kvHeads, (long) heads / kvHeads * t, headDim);
+  }
+
+  /** The inverse of {@link #toHeads}. */
+  static INDArray fromHeads(INDArray x, int batch, int t, int heads, int headDim) {
+    return x.reshape('c', batch, heads, t, headDim)
+        .permute(0, 2, 1, 3)
+        .dup('c')
+        .reshape('c', (long) batch * t, (long) heads * headDim);
+  }
+
+  /**
+   * softmax(q k^T / sqrt(hd) + mask) v per head, query head h reading key/value head h / group. Grouping
+   * the query heads of one kv head along the row axis lets one batched matmul serve the whole group
+   * without copying keys.
+   *
+   * @param q (batch*T, heads*hd), already rotated
+   * @param k (batch*S, kvHeads*hd), already rotated
+   * @param v (batch*S, kvHeads*hd)
+   * @param mask (batch, 1, T, S), 0 where attention is allowed and a large negative number elsewhere
+   */
+  static AttentionOut attention(
+      INDArray q, INDArray k, INDArray v, INDArray mask, AttentionShape g) {
+    INDArray qh = toHeads(q, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
+    INDArray kh = toHeads(k, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
+    INDArray vh = toHeads(v, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
+    INDArray scores = Nd4j.matmul(qh, kh, false, true, false).muli(1.0 / Math.sqrt(g.headDim()));
+    scores.reshape('c', g.batch(), g.heads(), g.t(), g.s()).addi(mask);
+    Nd4j.exec(new SoftMax(scores, scores, 2));
+    INDArray context = Nd4j.matmul(scores, vh);
+    return new AttentionOut(
+        fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores);
+  }
+
+  /** Gradients of attention with respect to its rotated q, k and v, in their row layouts. */
+  record AttentionGrads(INDArray dq, INDArray dk, INDArray dv) {}
+
+  static AttentionGrads attentionBackward(INDArray dContext, AttentionOut f, AttentionShape g) {
+    INDArray dO = toHeads(dContext, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
+    INDArray dV = Nd4j.matmul(f.probs(), dO, true, false, false);
+    INDArray dP = Nd4j.matmul(dO, f.v(), false, true, false);
+    // softmax backward: dS = P * (dP - sum_j dP_j P_j)
+    INDArray rowDot = dP.mul(f.probs()).sum(true, 2);
+    INDArray dS = dP.subi(rowDot).muli(f.probs()).muli(1.0 / Math.sqrt(g.headDim()));
+    INDArray dQ = Nd4j.matmul(dS, f.k());
+    INDArray dK = Nd4j.matmul(dS, f.q(), true, false, false);
+    return new AttentionGrads(
+        fromHeads(dQ, g.batch(), g.t(), g.heads(), g.headDim()),
+        fromHeads(dK, g.batch(), g.s(), g.kvHeads(), g.headDim()),
+        fromHeads(dV, g.batch(), g.s(), g.kvHeads(), g.headDim()));
+  }
+
+  // ---------------------------------------------------------------- SwiGLU: a = silu(gate) * up
+
+  /** SwiGLU output with the sigmoid of the gate kept for the backward pass. */
+  record SwigluOut(INDArray a, INDArray sigmoid) {}
+
+  static SwigluOut swiglu(INDArray gate, INDArray up) {
+    INDArray sigmoid = Transforms.sigmoid(gate, true);
+    return new SwigluOut(gate.mul(sigmoid).muli(up), sigmoid);
+  }
+
+  /** Gradients of SwiGLU with respect to gate and up. */
+  record SwigluGrads(INDArray dGate, INDArray dUp) {}
+
+  static SwigluGrads swigluBackward(INDArray da, INDArray gate, INDArray up, INDArray sigmoid) {
+    INDArray dUp = da.mul(gate).muli(sigmoid);
+    // d silu(g)/dg = s * (1 + g * (1 - s))
+    INDArray dSilu = sigmoid.rsub(1.0).muli(gate).addi(1.0).muli(sigmoid);
+    return new SwigluGrads(da.mul(up).muli(dSilu), dUp);
+  }
+
+  // ---------------------------------------------------------------- linear with optional LoRA
+
+  /**
+   * Forward state of a LoRA linear layer.
+   *
+   * @param y (rows, out)
+   * @param loraInput (rows, in): the input after dropout (the input itself without dropout), or null
+   * @param loraHidden (rows, rank): loraInput A^T, or null
+   * @param dropoutScale (rows, in): kept/(1-p) mask, or null without dropout
+   */
+  record LinearOut(INDArray y, INDArray loraInput, INDArray loraHidden, INDArray dropoutScale) {}
+
+  /** {@code y = x W^T + scaling * (drop(x) A^T) B^T}; {@code dropoutScale} may be null. */
+  static LinearOut linear(INDArray x, INDArray w, LoraAdapter lora, INDArray dropoutScale) {
+    INDArray y = Nd4j.gemm(x, w, false, true);
+    if (lora == null) {
+      return new LinearOut(y, null, null, null);
+    }
+    INDArray loraInput = dropoutScale == null ? x : x.mul(dropoutScale);
+    INDArray hidden = Nd4j.gemm(loraInput, lora.a(), false, true);
+    Nd4j.gemm(hidden, lora.b(), y, false, true, lora.scaling(), 1.0);
+    return new LinearOut(y, loraInput, hidden, dropoutScale);
+  }
+
+  /**
+   * Backward of {@link #linear}: returns dx; adds {@code dA}, {@code dB} into {@code loraGrad} (when
+   * both it and an adapter exist) and {@code dW = dy^T x} into {@code dw} (when not null).
+   */
+  static INDArray linearBackward(
+      INDArray dy, INDArray x, INDArray w, LoraAdapter lora, LinearOut f, LoraAdapter loraGrad,
+      INDArray dw) {
+    INDArray dx = Nd4j.gemm(dy, w, false, false);
+    if (dw != null) {
+      Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
+    }
+    if (lora != null) {
+      double s = lora.scaling();
+      INDArray dHidden = Nd4j.gemm(dy, lora.b(), false, false);
+      if (loraGrad != null) {
+        Nd4j.gemm(dy, f.loraHidden(), loraGrad.b(), true, false, s, 1.0);
+        Nd4j.gemm(dHidden, f.loraInput(), loraGrad.a(), true, false, s, 1.0);
+      }
+      if (f.dropoutScale() == null) {
+        Nd4j.gemm(dHidden, lora.a(), dx, false, false, s, 1.0);
+      } else {
+        dx.addi(Nd4j.gemm(dHidden, lora.a(), false, false).muli(f.dropoutScale()).muli(s));
+      }
+    }
+    return dx;
+  }
+
+  // ---------------------------------------------------------------- softmax cross-entropy
+
+  /**
+   * Per-row log-softmax statistics of a block of logits.
+   *
+   * @param targetLogProb log p(target) per row (0 where the target is negative)
+   * @param greedy whether the target is the row's argmax
+   */
+  record RowScores(double[] targetLogProb, boolean[] greedy) {}
+
+  /**
+   * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}; rows with a
+   * negative target are skipped. Consumes {@code logits}: when {@code rowWeights} is not null they become
+   * the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}, otherwise they are left shifted and
+   * exponentiated. Greedy flags are computed only when {@code wantGreedy}. Written as few passes over the
+   * (rows, vocab) block as possible, because for large vocabularies this is memory-bound.
+   */
+  static RowScores crossEntropy(
+      INDArray logits, int[] targets, double[] rowWeights, boolean wantGreedy) {
+    int rows = (int) logits.size(0);
+    double[] targetLogit = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      if (targets[i] >= 0) {
+        targetLogit[i] = logits.getDouble(i, targets[i]);
+      }
+    }
+    boolean[] greedy = new boolean[rows];
+    if (wantGreedy) {
+      INDArray argmax = Nd4j.argMax(logits, 1);
+      for (int i = 0; i < rows; i++) {
+        greedy[i] = targets[i] >= 0 && argmax.getLong(i) == targets[i];
+      }
+    }
+    INDArray max = logits.max(true, 1);
+    Transforms.exp(logits.subiColumnVector(max), false);
+    double[] sumExp = logits.sum(true, 1).toDoubleVector();
+    double[] maxValues = max.toDoubleVector();
+    double[] logProb = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      if (targets[i] >= 0) {
+        logProb[i] = targetLogit[i] - maxValues[i] - Math.log(sumExp[i]);
+      }
+    }
+    if (rowWeights != null) {
+      // dlogits = w_i * (softmax - onehot(target)); softmax = exp(shifted) / sumExp in one pass
+      double[] factor = new double[rows];
+      for (int i = 0; i < rows; i++) {
+        factor[i] = rowWeights[i] / sumExp[i];
+      }
+      logits.muliColumnVector(Nd4j.create(factor, new long[] {rows, 1}, logits.dataType()));
+      for (int i = 0; i < rows; i++) {
+        if (targets[i] >= 0 && rowWeights[i] != 0) {
+          logits.putScalar(i, targets[i], logits.getDouble(i, targets[i]) - rowWeights[i]);
+        }
+      }
+    }
+    return new RowScores(logProb, greedy);
+  }
+}

@@ -1,0 +1,181 @@
+package org.rankadaptor.dl4j.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.rankadaptor.dl4j.llama.LlamaCheckpointsTest.PRUNED;
+import static org.rankadaptor.dl4j.llama.LlamaCheckpointsTest.TOKENS;
+import static org.rankadaptor.dl4j.llama.LlamaCheckpointsTest.floats;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.FileFormatException;
+import org.rankadaptor.dl4j.io.PeftLoraAdapter;
+import org.rankadaptor.dl4j.io.PeftLoraConfig;
+import org.rankadaptor.dl4j.io.SafetensorsDType;
+import org.rankadaptor.dl4j.io.SafetensorsFile;
+
+/** PEFT export and import of per-layer adapters, including the rotate-half order of q/k B rows. */
+class PeftAdaptersTest {
+
+  @TempDir Path dir;
+
+  /** Adapters as {@link LoraAdapters#init} makes them, but with a non-zero, seeded B so that they matter. */
+  static LoraAdapters trainedLookingAdapters(
+      LlamaConfig config, int[] ranks, double[] alphas, Set<LoraTarget> targets, long seed, DataType dtype) {
+    LoraAdapters fresh = LoraAdapters.init(config, ranks, alphas, targets, 0.05, seed, dtype);
+    SplittableRandom random = new SplittableRandom(seed + 1);
+    List<Map<LoraTarget, LoraAdapter>> layers = new ArrayList<>();
+    for (int l = 0; l < fresh.nLayers(); l++) {
+      Map<LoraTarget, LoraAdapter> layer = new EnumMap<>(LoraTarget.class);
+      for (Map.Entry<LoraTarget, LoraAdapter> e : fresh.layer(l).entrySet()) {
+        long[] shape = e.getValue().b().shape();
+        double[] b = new double[(int) (shape[0] * shape[1])];
+        for (int i = 0; i < b.length; i++) {
+          b[i] = 0.2 * (2 * random.nextDouble() - 1);
+        }
+        layer.put(e.getKey(), new LoraAdapter(
+            e.getValue().a(), Nd4j.create(b, shape, DataType.DOUBLE).castTo(dtype), e.getValue().scaling()));
+      }
+      layers.add(layer);
+    }
+    return LoraAdapters.of(layers, fresh.dropout());
+  }
+
+  private static LoraAdapters allTargets(long seed) {
+    return trainedLookingAdapters(PRUNED, new int[] {2, 0, 3}, new double[] {16, 0, 6},
+        EnumSet.allOf(LoraTarget.class), seed, DataType.FLOAT);
+  }
+
+  @Test
+  void exportedAdapterReimportsIdentically() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 41, DataType.FLOAT);
+    LoraAdapters adapters = allTargets(42);
+    PeftAdapters.write(adapters, PRUNED, dir, "pruned-model", SafetensorsDType.F32, Map.of("seed", "42"));
+
+    PeftLoraConfig config = PeftLoraConfig.read(dir.resolve(PeftLoraConfig.FILE_NAME));
+    assertEquals(7, config.targetModules().size());
+    assertEquals(2, config.rankFor("model.layers.0.mlp.up_proj"));
+    assertEquals(3, config.rankFor("model.layers.2.self_attn.k_proj"));
+    assertEquals(16.0, config.alphaFor("model.layers.0.self_attn.q_proj"));
+    assertEquals(6.0, config.alphaFor("model.layers.2.mlp.down_proj"));
+    assertEquals(0.05, config.loraDropout());
+    PeftLoraAdapter peft = PeftLoraAdapter.read(dir);
+    assertEquals(14, peft.modules().size(), "7 targets on layers 0 and 2, none on the rank-0 layer");
+    assertTrue(peft.modules().stream().noneMatch(m -> m.layer() == 1));
+
+    LoraAdapters reread = PeftAdapters.read(dir, PRUNED, DataType.FLOAT);
+    assertEquals(adapters.dropout(), reread.dropout());
+    assertEquals(0, reread.layer(1).size());
+    for (int l = 0; l < PRUNED.nLayers(); l++) {
+      for (Map.Entry<LoraTarget, LoraAdapter> e : adapters.layer(l).entrySet()) {
+        LoraAdapter back = reread.get(l, e.getKey());
+        assertEquals(e.getValue().scaling(), back.scaling());
+        assertArrayEquals(floats(e.getValue().a()), floats(back.a()));
+        assertArrayEquals(floats(e.getValue().b()), floats(back.b()), "layer " + l + " " + e.getKey());
+      }
+    }
+    assertArrayEquals(floats(model.logits(TOKENS, adapters)), floats(model.logits(TOKENS, reread)));
+  }
+
+  @Test
+  void savedModelWithExportedAdapterGivesTheInMemoryLogits() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 43, DataType.FLOAT);
+    LoraAdapters adapters = allTargets(44);
+    LlamaCheckpoints.save(model, dir.resolve("model"), Map.of());
+    PeftAdapters.write(adapters, PRUNED, dir.resolve("adapter"), "model", SafetensorsDType.F32, Map.of());
+
+    LlamaModel reloaded = LlamaCheckpoints.load(dir.resolve("model"), DataType.FLOAT);
+    LoraAdapters reread = PeftAdapters.read(dir.resolve("adapter"), reloaded.config(), DataType.FLOAT);
+    float[] inMemory = floats(model.logits(TOKENS, adapters));
+    assertArrayEquals(inMemory, floats(reloaded.logits(TOKENS, reread)));
+    float[] base = floats(model.logits(TOKENS, null));
+    double change = 0;
+    for (int i = 0; i < base.length; i++) {
+      change = Math.max(change, Math.abs(base[i] - inMemory[i]));
+    }
+    assertTrue(change > 1e-2, "the adapter must change the logits, max change " + change);
+  }
+
+  /**
+   * In the files, base q/k rows and the adapter's B rows share one order: the saved merged model's
+   * {@code q_proj} equals the saved base {@code q_proj} plus scaling x B A from the adapter file, row for
+   * row, as PEFT computes it on a Hugging Face model.
+   */
+  @Test
+  void exportedUpdateLinesUpWithSavedBaseRows() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 45, DataType.FLOAT);
+    LoraAdapters adapters = allTargets(46);
+    LlamaCheckpoints.save(model, dir.resolve("base"), Map.of());
+    LlamaCheckpoints.save(LoraMerge.merge(model, adapters), dir.resolve("merged"), Map.of());
+    PeftAdapters.write(adapters, PRUNED, dir.resolve("adapter"), "base", SafetensorsDType.F32, Map.of());
+    try (SafetensorsFile base = SafetensorsFile.open(dir.resolve("base/model.safetensors"));
+        SafetensorsFile merged = SafetensorsFile.open(dir.resolve("merged/model.safetensors"));
+        SafetensorsFile lora = SafetensorsFile.open(dir.resolve("adapter/adapter_model.safetensors"))) {
+      for (String module : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.o_proj")) {
+        String name = "model.layers.2." + module;
+        float[] w = base.readFloats(name + ".weight");
+        float[] expected = merged.readFloats(name + ".weight");
+        float[] a = lora.readFloats("base_model.model." + name + ".lora_A.weight");
+        float[] b = lora.readFloats("base_model.model." + name + ".lora_B.weight");
+        int rank = 3;
+        int in = a.length / rank;
+        int out = b.length / rank;
+        double scaling = 6.0 / rank;
+        for (int r = 0; r < out; r++) {
+          for (int c = 0; c < in; c++) {
+            double update = 0;
+            for (int k = 0; k < rank; k++) {
+              update += b[r * rank + k] * (double) a[k * in + c];
+            }
+            assertEquals(expected[r * in + c], w[r * in + c] + scaling * update, 1e-5, name + " row " + r);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void someTargetsAndNonIntegralAlphasRoundTrip() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 47, DataType.FLOAT);
+    LoraAdapters adapters = trainedLookingAdapters(PRUNED, new int[] {1, 4, 0}, new double[] {2.5, 7, 0},
+        EnumSet.of(LoraTarget.K, LoraTarget.DOWN), 48, DataType.FLOAT);
+    PeftAdapters.write(adapters, PRUNED, dir, "m", SafetensorsDType.F32, Map.of());
+    assertEquals(List.of("k_proj", "down_proj"), PeftLoraConfig.read(dir.resolve(PeftLoraConfig.FILE_NAME)).targetModules());
+    LoraAdapters reread = PeftAdapters.read(dir, PRUNED, DataType.FLOAT);
+    assertEquals(Set.of(LoraTarget.K, LoraTarget.DOWN), reread.layer(1).keySet());
+    assertEquals(2.5, reread.get(0, LoraTarget.K).scaling());
+    assertArrayEquals(floats(model.logits(TOKENS, adapters)), floats(model.logits(TOKENS, reread)));
+  }
+
+  @Test
+  void adaptersThatDoNotFitAreRejectedByName() throws IOException {
+    PeftAdapters.write(allTargets(49), PRUNED, dir, "m", SafetensorsDType.F32, Map.of());
+    LlamaConfig otherWidths = PRUNED.withLayers(List.of(
+        new LayerShape(4, 2, 4, 10), new LayerShape(2, 1, 4, 7), new LayerShape(3, 3, 4, 8)));
+    FileFormatException wrongWidth =
+        assertThrows(FileFormatException.class, () -> PeftAdapters.read(dir, otherWidths, DataType.FLOAT));
+    assertTrue(wrongWidth.getMessage().contains("model.layers.2.mlp.gate_proj"), wrongWidth.getMessage());
+
+    LlamaConfig fewerLayers = PRUNED.withLayers(PRUNED.layers().subList(0, 2));
+    FileFormatException tooDeep =
+        assertThrows(FileFormatException.class, () -> PeftAdapters.read(dir, fewerLayers, DataType.FLOAT));
+    assertTrue(tooDeep.getMessage().contains("model.layers.2."), tooDeep.getMessage());
+
+    LoraAdapters none = LoraAdapters.init(PRUNED, new int[] {0, 0, 0}, 8, 1, DataType.FLOAT);
+    assertThrows(IllegalArgumentException.class, () -> PeftAdapters.toPeft(none, PRUNED, "m"));
+    assertThrows(IllegalArgumentException.class, () -> PeftAdapters.toPeft(allTargets(50), fewerLayers, "m"));
+  }
+}
