@@ -172,7 +172,7 @@ public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> mod
     SafetensorsTensorInfo a = pair[0];
     SafetensorsTensorInfo b = pair[1];
     if (!config.targets(path)) {
-      throw new FileFormatException(file, a.name(), "module is not among target_modules " + config.targetModules());
+      throw new FileFormatException(file, a.name(), "module is not among target_modules " + config.targetModules() + " of " + PeftLoraConfig.FILE_NAME);
     }
     int rank = config.rankFor(path);
     if (a.rank() != 2 || b.rank() != 2) {
