@@ -169,6 +169,7 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
 
   private synchronized String modelFingerprint() {
     if (modelHash == null) {
+      Nd4jRuntime.ensureInitialized();
       modelHash = weightsHash(model);
     }
     return modelHash;

@@ -88,12 +88,12 @@ public record RecoverySettings(
   }
 
   /**
-   * A short run for tiny models and tests: 40 steps of batch 8 (micro-batches of 4) at 3e-3, 4 warmup
-   * steps then linear decay, cutoff 64, validation every 10 steps; LoRA as in {@link #paper()}.
+   * A short run for tiny models and tests: 24 steps of batch 8 (micro-batches of 4) at 5e-3, 3 warmup
+   * steps then linear decay, cutoff 64, validation every 8 steps; LoRA as in {@link #paper()}.
    */
   public static RecoverySettings tiny() {
     return new RecoverySettings(
-        3e-3, 1, 40, 8, 4, 4, 64, 0.0, 10, 1.0, LearningRateSchedule.Decay.LINEAR, 0.05,
+        5e-3, 1, 24, 8, 4, 3, 64, 0.0, 8, 1.0, LearningRateSchedule.Decay.LINEAR, 0.05,
         AlphaRule.timesRank(2), EnumSet.allOf(LoraTarget.class), 10.0);
   }
 
