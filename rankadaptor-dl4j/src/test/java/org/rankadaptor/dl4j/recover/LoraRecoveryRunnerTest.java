@@ -122,7 +122,42 @@ class LoraRecoveryRunnerTest {
 
   @Test
   void uniformRank8LowersHeldOutPerplexity() {
-    assertRecovered(runner(SHORT).recover(RankConfig.uniform(5, 8), 1));
+    List<RecoveryProgress> progress = new ArrayList<>();
+    List<Boolean> bestFlags = new ArrayList<>();
+    RecoveryListener listener = new RecoveryListener() {
+      @Override
+      public void onStep(RecoveryProgress p) {
+        progress.add(p);
+      }
+
+      @Override
+      public void onValidation(TrainingLog.Validation validation, boolean best) {
+        bestFlags.add(best);
+      }
+    };
+    RecoveredModel recovered =
+        LoraRecoveryRunner.builder(damaged, train, validation).settings(SHORT).listener(listener).build()
+            .recover(RankConfig.uniform(5, 8), 1);
+    assertRecovered(recovered);
+    assertThat(progress).extracting(RecoveryProgress::step).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    assertThat(progress).allMatch(p -> p.totalSteps() == 12 && p.tokensPerSecond() > 0);
+    assertThat(progress.get(11).secondsLeft()).isZero();
+    assertThat(progress.get(0).learningRate()).isCloseTo(SHORT.learningRate() / SHORT.warmupSteps(), within(1e-12));
+    assertThat(bestFlags).hasSize(3).startsWith(true);
+  }
+
+  @Test
+  void accumulatedMicroBatchesGiveTheGradientOfTheWholeBatch() {
+    RecoverySettings oneStep = SHORT.withMaxSteps(1).withEvalInterval(0)
+        .withLora(AlphaRule.timesRank(2), 0.0, SHORT.targets());
+    RankConfig ranks = RankConfig.of(4, 4, 4, 4, 4);
+    TrainingLog.Step accumulated = runner(oneStep.withBatch(8, 2)).recover(ranks, 9).log().steps().get(0);
+    TrainingLog.Step whole = runner(oneStep.withBatch(8, 8)).recover(ranks, 9).log().steps().get(0);
+    assertThat(accumulated.tokens()).isEqualTo(whole.tokens()).isEqualTo(8 * WINDOW);
+    assertThat(accumulated.loss()).isCloseTo(whole.loss(), within(1e-5));
+    // B starts at zero, so only B has a gradient, and its norm depends on the weighting of the parts.
+    assertThat(accumulated.gradientNorm()).isPositive();
+    assertThat(accumulated.gradientNorm()).isCloseTo(whole.gradientNorm(), within(1e-5 * whole.gradientNorm()));
   }
 
   @Test
