@@ -261,7 +261,7 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
       int[] ranks = config.toArray();
       double[] alphas = new double[ranks.length];
       for (int l = 0; l < ranks.length; l++) {
-        alphas[l] = settings.alpha().alpha(Math.max(1, ranks[l]));
+        alphas[l] = settings.alpha().alpha(ranks[l]);
       }
       this.adapters =
           LoraAdapters.init(model.config(), ranks, alphas, settings.targets(), settings.dropout(), seed,
