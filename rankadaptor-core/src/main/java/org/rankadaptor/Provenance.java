@@ -2,6 +2,7 @@ package org.rankadaptor;
 
 import com.google.common.collect.ImmutableSortedMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How a number was made, so that it can be traced: the seed, fingerprints of the model and of the data
@@ -28,10 +29,9 @@ public record Provenance(long seed, String modelFingerprint, String dataFingerpr
 
   /** A copy with one more setting. */
   public Provenance withSetting(String key, String value) {
-    return new Provenance(
-        seed,
-        modelFingerprint,
-        dataFingerprint,
-        ImmutableSortedMap.<String, String>naturalOrder().putAll(settings).put(key, value).buildKeepingLast());
+    // ImmutableSortedMap.Builder cannot replace a key (buildKeepingLast is unsupported there).
+    Map<String, String> merged = new TreeMap<>(settings);
+    merged.put(key, value);
+    return new Provenance(seed, modelFingerprint, dataFingerprint, merged);
   }
 }

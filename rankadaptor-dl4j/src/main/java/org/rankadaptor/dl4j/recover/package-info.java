@@ -1,7 +1,18 @@
 /**
- * Recovery (LoRA fine-tuning) data: Alpaca instruction data with the prompt masked from the loss
+ * Recovery (LoRA fine-tuning) of a pruned model.
+ *
+ * <p>Data: Alpaca instruction data with the prompt masked from the loss
  * ({@link org.rankadaptor.dl4j.recover.AlpacaData}), plain-text windows
  * ({@link org.rankadaptor.dl4j.recover.TextWindows}), and seeded splits and padded micro-batches as plain
  * arrays ({@link org.rankadaptor.dl4j.recover.TrainingData}).
+ *
+ * <p>Training: {@link org.rankadaptor.dl4j.recover.LoraRecoveryRunner} is the search's
+ * {@link org.rankadaptor.RecoveryRunner}: it trains adapters with a rank configuration's per-layer ranks
+ * using {@link org.rankadaptor.dl4j.recover.AdamW} and a
+ * {@link org.rankadaptor.dl4j.recover.LearningRateSchedule}, as {@link
+ * org.rankadaptor.dl4j.recover.RecoverySettings} say ({@code paper()} reproduces LLM-Pruner's recovery),
+ * and returns a {@link org.rankadaptor.dl4j.recover.RecoveredModel} with its training log and provenance.
+ * {@link org.rankadaptor.dl4j.recover.RecoveryBaselines} names the configurations searched ranks are
+ * compared with.
  */
 package org.rankadaptor.dl4j.recover;
