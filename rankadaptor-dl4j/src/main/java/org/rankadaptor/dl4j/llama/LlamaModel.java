@@ -33,7 +33,7 @@ public final class LlamaModel {
   private static final double MASKED = -1e9;
 
   /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
-  private static final int CLASSIFIER_CHUNK_ROWS = 64;
+  private static final int CLASSIFIER_CHUNK_ROWS = 128;
 
   private final LlamaConfig config;
   private final LlamaWeights weights;
@@ -642,9 +642,19 @@ public final class LlamaModel {
     INDArray dq = Ops.rope(dAttention.dq(), b, t, s.nHeads(), s.headDim(), 0, rope.cos(), rope.negSin());
     INDArray dk =
         Ops.rope(dAttention.dk(), b, t, s.nKvHeads(), s.headDim(), 0, rope.cos(), rope.negSin());
-    INDArray dn1 = linearBack(dq, f.attnNorm().y(), l, LoraTarget.Q, f.q(), pass, loraGrads, dw);
-    dn1.addi(linearBack(dk, f.attnNorm().y(), l, LoraTarget.K, f.k(), pass, loraGrads, dw));
-    dn1.addi(linearBack(dAttention.dv(), f.attnNorm().y(), l, LoraTarget.V, f.v(), pass, loraGrads, dw));
+    // The first layer's input is the frozen embedding: with no weight gradients wanted, the gradient
+    // with respect to it is never used, so only the adapters' gradients are formed there.
+    boolean needInput = l > 0 || dw != null;
+    INDArray dn1 =
+        linearBack(dq, f.attnNorm().y(), l, LoraTarget.Q, f.q(), pass, loraGrads, dw, needInput);
+    INDArray dnk =
+        linearBack(dk, f.attnNorm().y(), l, LoraTarget.K, f.k(), pass, loraGrads, dw, needInput);
+    INDArray dnv = linearBack(
+        dAttention.dv(), f.attnNorm().y(), l, LoraTarget.V, f.v(), pass, loraGrads, dw, needInput);
+    if (!needInput) {
+      return null;
+    }
+    dn1.addi(dnk).addi(dnv);
     return Ops.rmsNormBackward(dn1, f.input(), w.attnNorm(), f.attnNorm().invRms(),
         dw == null ? null : dw.attnNorm()).addi(dMiddle);
   }
@@ -652,10 +662,16 @@ public final class LlamaModel {
   private INDArray linearBack(
       INDArray dy, INDArray x, int l, LoraTarget target, Ops.LinearOut f, Pass pass,
       LoraAdapters loraGrads, LayerWeights dw) {
+    return linearBack(dy, x, l, target, f, pass, loraGrads, dw, true);
+  }
+
+  private INDArray linearBack(
+      INDArray dy, INDArray x, int l, LoraTarget target, Ops.LinearOut f, Pass pass,
+      LoraAdapters loraGrads, LayerWeights dw, boolean needInput) {
     return Ops.linearBackward(
         dy, x, weights.layers().get(l).projection(target), pass.lora(l, target), f,
         loraGrads == null ? null : loraGrads.get(l, target),
-        dw == null ? null : dw.projection(target));
+        dw == null ? null : dw.projection(target), needInput);
   }
 
   // ================================================================== generation

@@ -194,7 +194,14 @@ final class Ops {
   static INDArray linearBackward(
       INDArray dy, INDArray x, INDArray w, LoraAdapter lora, LinearOut f, LoraAdapter loraGrad,
       INDArray dw) {
-    INDArray dx = Nd4j.gemm(dy, w, false, false);
+    return linearBackward(dy, x, w, lora, f, loraGrad, dw, true);
+  }
+
+  /** As above; with {@code needInput} false, dx is not formed and null is returned. */
+  static INDArray linearBackward(
+      INDArray dy, INDArray x, INDArray w, LoraAdapter lora, LinearOut f, LoraAdapter loraGrad,
+      INDArray dw, boolean needInput) {
+    INDArray dx = needInput ? Nd4j.gemm(dy, w, false, false) : null;
     if (dw != null) {
       Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
     }
@@ -204,6 +211,9 @@ final class Ops {
       if (loraGrad != null) {
         Nd4j.gemm(dy, f.loraHidden(), loraGrad.b(), true, false, s, 1.0);
         Nd4j.gemm(dHidden, f.loraInput(), loraGrad.a(), true, false, s, 1.0);
+      }
+      if (!needInput) {
+        return null;
       }
       if (f.dropoutScale() == null) {
         Nd4j.gemm(dHidden, lora.a(), dx, false, false, s, 1.0);
