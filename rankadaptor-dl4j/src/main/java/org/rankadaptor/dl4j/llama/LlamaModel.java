@@ -39,7 +39,6 @@ public final class LlamaModel {
   private final LlamaWeights weights;
   private final DataType dtype;
   private final Map<Integer, RopeTables> ropeByHeadDim = new HashMap<>();
-  private volatile INDArray classifierTransposed; // (dim, vocab), made on the first backward pass
 
   /** cos, sin and -sin of every position's angles, (maxSeqLen, headDim/2) each. */
   private record RopeTables(INDArray cos, INDArray sin, INDArray negSin) {}
@@ -610,24 +609,6 @@ public final class LlamaModel {
     return new WeightGradients(loss, batch.targetCount(), gradients);
   }
 
-  /**
-   * The classifier as a (dim, vocab) row-major copy. dLogits times the classifier as a product with a
-   * transposed right operand ran several times faster here than the plain product.
-   */
-  private INDArray classifierTransposed() {
-    INDArray t = classifierTransposed;
-    if (t == null) {
-      synchronized (this) {
-        t = classifierTransposed;
-        if (t == null) {
-          t = weights.classifier().transpose().dup('c');
-          classifierTransposed = t;
-        }
-      }
-    }
-    return t;
-  }
-
   private static INDArray zerosLike(INDArray a) {
     return Nd4j.zeros(a.dataType(), a.shape());
   }
@@ -659,7 +640,7 @@ public final class LlamaModel {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             lossSum[0] -= scores.targetLogProb()[i];
           }
-          INDArray dHidden = Nd4j.gemm(dLogits, classifierTransposed(), false, true);
+          INDArray dHidden = Nd4j.gemm(dLogits, weights.classifier(), false, false);
           putRowBlock(dHf, rows, dHidden);
           Ops.release(dHidden);
           if (weightGrads != null) {
