@@ -33,13 +33,22 @@ import org.rankadaptor.dl4j.llama.LoraGradients;
  * 172, vocab 512, ranks [8,4,12,6,8]); {@code m24} (dim 288, 6 layers, 6 heads, MLP 768, vocab 32000,
  * rank 8); {@code m24pruned} (as m24 with layers 1-4 reduced to 4 heads and MLP 512). Each operation
  * processes 8 x 256 = 2048 tokens, so tokens/s = 2048 / (seconds per operation).
+ *
+ * <p>Run with {@code OMP_WAIT_POLICY=PASSIVE} in the environment on a shared machine: spinning OpenMP
+ * threads otherwise lose most of their time to other processes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 3, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+// ND4J frees native buffers when their Java wrappers are collected; the JavaCPP limits make it collect
+// before the process passes 1.8 GB, which holds peak memory under the 2 GB target.
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "-Xmx1g", "-Dorg.bytedeco.javacpp.maxbytes=1200m", "-Dorg.bytedeco.javacpp.maxphysicalbytes=1800m"
+    })
 public class LlamaLoraBenchmark {
 
   static final int BATCH = 8;

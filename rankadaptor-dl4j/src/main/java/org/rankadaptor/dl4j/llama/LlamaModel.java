@@ -33,7 +33,7 @@ public final class LlamaModel {
   private static final double MASKED = -1e9;
 
   /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
-  private static final int CLASSIFIER_CHUNK_ROWS = 64;
+  private static final int CLASSIFIER_CHUNK_ROWS = 128;
 
   private final LlamaConfig config;
   private final LlamaWeights weights;
@@ -248,13 +248,53 @@ public final class LlamaModel {
       Ops.LinearOut gate,
       Ops.LinearOut up,
       Ops.SwigluOut act,
-      Ops.LinearOut down) {}
+      Ops.LinearOut down) {
+
+    /** Frees every activation of the layer except its input, once nothing will read them again. */
+    void release() {
+      Ops.release(
+          attnNorm.y(), attnNorm.invRms(), q.y(), k.y(), v.y(), attention.context(), attention.q(),
+          attention.k(), attention.v(), attention.probs(), o.y(), middle, ffnNorm.y(),
+          ffnNorm.invRms(), gate.y(), up.y(), act.a(), act.sigmoid(), down.y());
+      for (Ops.LinearOut linear : new Ops.LinearOut[] {q, k, v, o, gate, up, down}) {
+        Ops.release(linear.loraInput(), linear.loraHidden(), linear.dropoutScale());
+      }
+    }
+  }
 
   /** Per-call state of a forward pass: geometry, mask, adapters and optional dropout stream. */
   private record Pass(
-      int batch, int t, int offset, INDArray mask, LoraAdapters adapters, Random dropoutRandom) {
+      int batch,
+      int t,
+      int offset,
+      INDArray mask, // (batch, 1, T, S)
+      LoraAdapters adapters,
+      Random dropoutRandom,
+      Map<Long, INDArray> headMasks) {
+
+    Pass(int batch, int t, int offset, INDArray mask, LoraAdapters adapters, Random dropoutRandom) {
+      this(batch, t, offset, mask, adapters, dropoutRandom, new HashMap<>());
+    }
+
     LoraAdapter lora(int layer, LoraTarget target) {
       return adapters == null ? null : adapters.get(layer, target);
+    }
+
+    /**
+     * The mask repeated for every head, (batch*kvHeads, group*T, S), built once per head layout so
+     * that each layer adds it without a broadcast.
+     */
+    INDArray maskFor(LayerShape shape) {
+      long key = (long) shape.nHeads() << 32 | shape.nKvHeads();
+      return headMasks.computeIfAbsent(
+          key,
+          k -> {
+            long s = mask.size(3);
+            INDArray repeated = Nd4j.createUninitialized(mask.dataType(), batch, shape.nHeads(), t, s);
+            repeated.assign(mask.broadcast(batch, shape.nHeads(), t, s));
+            return repeated.reshape(
+                'c', (long) batch * shape.nKvHeads(), (long) shape.groupSize() * t, s);
+          });
     }
   }
 
@@ -300,7 +340,8 @@ public final class LlamaModel {
     }
     Ops.AttentionShape geometry =
         new Ops.AttentionShape(b, t, keyCount, s.nHeads(), s.nKvHeads(), s.headDim());
-    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.mask(), geometry);
+    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.maskFor(s), geometry);
+    Ops.release(qRot, kRot);
     Ops.LinearOut o = project(attention.context(), l, LoraTarget.O, pass);
     INDArray middle = h.add(o.y());
 
@@ -321,10 +362,15 @@ public final class LlamaModel {
     INDArray h = embedded;
     for (int l = 0; l < config.nLayers(); l++) {
       LayerTrace trace = layer(l, h, pass, cache);
+      INDArray next = output(trace);
       if (traces != null) {
         traces.add(trace);
+      } else {
+        // Without a backward pass to come, the layer's activations and input are garbage now.
+        trace.release();
+        Ops.release(h);
       }
-      h = output(trace);
+      h = next;
     }
     return h;
   }
@@ -594,7 +640,9 @@ public final class LlamaModel {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             lossSum[0] -= scores.targetLogProb()[i];
           }
-          putRowBlock(dHf, rows, Nd4j.gemm(dLogits, weights.classifier(), false, false));
+          INDArray dHidden = Nd4j.gemm(dLogits, weights.classifier(), false, false);
+          putRowBlock(dHf, rows, dHidden);
+          Ops.release(dHidden);
           if (weightGrads != null) {
             Nd4j.gemm(dLogits, hidden, weightGrads.classifier(), true, false, 1.0, 1.0);
           }
@@ -605,6 +653,8 @@ public final class LlamaModel {
     for (int l = config.nLayers() - 1; l >= 0; l--) {
       dh = layerBackward(l, dh, traces.get(l), pass, loraGrads,
           weightGrads == null ? null : weightGrads.layers().get(l));
+      traces.get(l).release();
+      Ops.release(traces.get(l).input());
       traces.set(l, null);
     }
     if (weightGrads != null) {
@@ -630,10 +680,13 @@ public final class LlamaModel {
     Ops.SwigluGrads dSwiglu = Ops.swigluBackward(dAct, f.gate().y(), f.up().y(), f.act().sigmoid());
     INDArray dn2 = linearBack(dSwiglu.dGate(), f.ffnNorm().y(), l, LoraTarget.GATE, f.gate(), pass,
         loraGrads, dw);
-    dn2.addi(linearBack(dSwiglu.dUp(), f.ffnNorm().y(), l, LoraTarget.UP, f.up(), pass, loraGrads, dw));
+    INDArray dnUp =
+        linearBack(dSwiglu.dUp(), f.ffnNorm().y(), l, LoraTarget.UP, f.up(), pass, loraGrads, dw);
+    dn2.addi(dnUp);
     INDArray dMiddle =
         Ops.rmsNormBackward(dn2, f.middle(), w.ffnNorm(), f.ffnNorm().invRms(),
             dw == null ? null : dw.ffnNorm()).addi(dOut);
+    Ops.release(dAct, dSwiglu.dGate(), dSwiglu.dUp(), dnUp, dn2, dOut);
 
     INDArray dContext =
         linearBack(dMiddle, f.attention().context(), l, LoraTarget.O, f.o(), pass, loraGrads, dw);
@@ -642,20 +695,42 @@ public final class LlamaModel {
     INDArray dq = Ops.rope(dAttention.dq(), b, t, s.nHeads(), s.headDim(), 0, rope.cos(), rope.negSin());
     INDArray dk =
         Ops.rope(dAttention.dk(), b, t, s.nKvHeads(), s.headDim(), 0, rope.cos(), rope.negSin());
-    INDArray dn1 = linearBack(dq, f.attnNorm().y(), l, LoraTarget.Q, f.q(), pass, loraGrads, dw);
-    dn1.addi(linearBack(dk, f.attnNorm().y(), l, LoraTarget.K, f.k(), pass, loraGrads, dw));
-    dn1.addi(linearBack(dAttention.dv(), f.attnNorm().y(), l, LoraTarget.V, f.v(), pass, loraGrads, dw));
-    return Ops.rmsNormBackward(dn1, f.input(), w.attnNorm(), f.attnNorm().invRms(),
-        dw == null ? null : dw.attnNorm()).addi(dMiddle);
+    // The first layer's input is the frozen embedding: with no weight gradients wanted, the gradient
+    // with respect to it is never used, so only the adapters' gradients are formed there.
+    boolean needInput = l > 0 || dw != null;
+    INDArray dn1 =
+        linearBack(dq, f.attnNorm().y(), l, LoraTarget.Q, f.q(), pass, loraGrads, dw, needInput);
+    INDArray dnk =
+        linearBack(dk, f.attnNorm().y(), l, LoraTarget.K, f.k(), pass, loraGrads, dw, needInput);
+    INDArray dnv = linearBack(
+        dAttention.dv(), f.attnNorm().y(), l, LoraTarget.V, f.v(), pass, loraGrads, dw, needInput);
+    Ops.release(dContext, dAttention.dq(), dAttention.dk(), dAttention.dv(), dq, dk);
+    if (!needInput) {
+      Ops.release(dMiddle);
+      return null;
+    }
+    dn1.addi(dnk).addi(dnv);
+    Ops.release(dnk, dnv);
+    INDArray dIn =
+        Ops.rmsNormBackward(dn1, f.input(), w.attnNorm(), f.attnNorm().invRms(),
+            dw == null ? null : dw.attnNorm()).addi(dMiddle);
+    Ops.release(dn1, dMiddle);
+    return dIn;
   }
 
   private INDArray linearBack(
       INDArray dy, INDArray x, int l, LoraTarget target, Ops.LinearOut f, Pass pass,
       LoraAdapters loraGrads, LayerWeights dw) {
+    return linearBack(dy, x, l, target, f, pass, loraGrads, dw, true);
+  }
+
+  private INDArray linearBack(
+      INDArray dy, INDArray x, int l, LoraTarget target, Ops.LinearOut f, Pass pass,
+      LoraAdapters loraGrads, LayerWeights dw, boolean needInput) {
     return Ops.linearBackward(
         dy, x, weights.layers().get(l).projection(target), pass.lora(l, target), f,
         loraGrads == null ? null : loraGrads.get(l, target),
-        dw == null ? null : dw.projection(target));
+        dw == null ? null : dw.projection(target), needInput);
   }
 
   // ================================================================== generation

@@ -76,10 +76,7 @@ public final class LoraAdapters {
         throw new IllegalArgumentException("layer " + l + " has negative rank " + rank);
       }
       Map<LoraTarget, LoraAdapter> adapters = new EnumMap<>(LoraTarget.class);
-      for (LoraTarget target : targets) {
-        if (rank == 0) {
-          break;
-        }
+      for (LoraTarget target : rank == 0 ? EnumSet.noneOf(LoraTarget.class) : targets) {
         int in = target.inFeatures(config.dim(), config.layer(l));
         int out = target.outFeatures(config.dim(), config.layer(l));
         SplittableRandom random = new SplittableRandom(streamSeed(seed, l, target));

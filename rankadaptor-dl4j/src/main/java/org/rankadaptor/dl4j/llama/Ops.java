@@ -19,6 +19,21 @@ final class Ops {
 
   private Ops() {}
 
+  /**
+   * Frees the native buffers of arrays that will not be read again, so that memory does not wait for
+   * the garbage collector. Arrays that share their buffer (views) are left to the collector; the same
+   * array listed twice is closed once.
+   */
+  static void release(INDArray... arrays) {
+    java.util.Set<INDArray> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (INDArray a : arrays) {
+      if (a != null && seen.add(a) && !a.wasClosed() && a.closeable()) {
+        a.close();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- RMSNorm: y = x / rms(x) * w
 
   /** Forward result of RMSNorm with what its backward needs. */
@@ -74,7 +89,7 @@ final class Ops {
   /** What the attention backward needs: head-major operands and the softmax probabilities. */
   record AttentionOut(
       INDArray context, // (batch*T, heads*headDim)
-      INDArray q, // (batch*kvHeads, group*T, headDim)
+      INDArray q, // (batch*kvHeads, group*T, headDim), scaled by 1/sqrt(headDim)
       INDArray k, // (batch*kvHeads, S, headDim)
       INDArray v, // (batch*kvHeads, S, headDim)
       INDArray probs) {} // (batch*kvHeads, group*T, S)
@@ -110,15 +125,24 @@ final class Ops {
    * @param q (batch*T, heads*hd), already rotated
    * @param k (batch*S, kvHeads*hd), already rotated
    * @param v (batch*S, kvHeads*hd)
-   * @param mask (batch, 1, T, S), 0 where attention is allowed and a large negative number elsewhere
+   * @param mask (batch, 1, T, S), 0 where attention is allowed and a large negative number elsewhere;
+   *     or the same already repeated for every head, (batch*kvHeads, group*T, S), which saves a
+   *     broadcast per layer
    */
   static AttentionOut attention(
       INDArray q, INDArray k, INDArray v, INDArray mask, AttentionShape g) {
-    INDArray qh = toHeads(q, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
+    // Scaling q (rows x headDim) is cheaper than scaling the (T x S) scores.
+    INDArray qh =
+        toHeads(q, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim())
+            .muli(1.0 / Math.sqrt(g.headDim()));
     INDArray kh = toHeads(k, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
     INDArray vh = toHeads(v, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
-    INDArray scores = Nd4j.matmul(qh, kh, false, true, false).muli(1.0 / Math.sqrt(g.headDim()));
-    scores.reshape('c', g.batch(), g.heads(), g.t(), g.s()).addi(mask);
+    INDArray scores = Nd4j.matmul(qh, kh, false, true, false);
+    if (mask.rank() == 3) {
+      scores.addi(mask);
+    } else {
+      scores.reshape('c', g.batch(), g.heads(), g.t(), g.s()).addi(mask);
+    }
     Nd4j.exec(new SoftMax(scores, scores, 2));
     INDArray context = Nd4j.matmul(scores, vh);
     return new AttentionOut(
@@ -130,17 +154,27 @@ final class Ops {
 
   static AttentionGrads attentionBackward(INDArray dContext, AttentionOut f, AttentionShape g) {
     INDArray dO = toHeads(dContext, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
-    INDArray dV = Nd4j.matmul(f.probs(), dO, true, false, false);
+    // Transposing the small (T x headDim) operands instead of the (T x S) probabilities.
+    INDArray dVt = Nd4j.matmul(dO, f.probs(), true, false, false);
     INDArray dP = Nd4j.matmul(dO, f.v(), false, true, false);
     // softmax backward: dS = P * (dP - sum_j dP_j P_j)
-    INDArray rowDot = dP.mul(f.probs()).sum(true, 2);
-    INDArray dS = dP.subi(rowDot).muli(f.probs()).muli(1.0 / Math.sqrt(g.headDim()));
-    INDArray dQ = Nd4j.matmul(dS, f.k());
-    INDArray dK = Nd4j.matmul(dS, f.q(), true, false, false);
-    return new AttentionGrads(
-        fromHeads(dQ, g.batch(), g.t(), g.heads(), g.headDim()),
-        fromHeads(dK, g.batch(), g.s(), g.kvHeads(), g.headDim()),
-        fromHeads(dV, g.batch(), g.s(), g.kvHeads(), g.headDim()));
+    INDArray weighted = dP.mul(f.probs());
+    INDArray rowDot = weighted.sum(true, 2);
+    release(weighted);
+    INDArray dS = dP.subi(rowDot).muli(f.probs());
+    // f.q() is already scaled by 1/sqrt(headDim), which dK inherits; dQ gets the factor here.
+    INDArray dQ = Nd4j.matmul(dS, f.k()).muli(1.0 / Math.sqrt(g.headDim()));
+    INDArray dKt = Nd4j.matmul(f.q(), dS, true, false, false);
+    release(dS, dO);
+    INDArray dK = dKt.permute(0, 2, 1).dup('c');
+    INDArray dV = dVt.permute(0, 2, 1).dup('c');
+    AttentionGrads grads =
+        new AttentionGrads(
+            fromHeads(dQ, g.batch(), g.t(), g.heads(), g.headDim()),
+            fromHeads(dK, g.batch(), g.s(), g.kvHeads(), g.headDim()),
+            fromHeads(dV, g.batch(), g.s(), g.kvHeads(), g.headDim()));
+    release(dQ, dK, dV, dKt, dVt);
+    return grads;
   }
 
   // ---------------------------------------------------------------- SwiGLU: a = silu(gate) * up
@@ -194,7 +228,14 @@ final class Ops {
   static INDArray linearBackward(
       INDArray dy, INDArray x, INDArray w, LoraAdapter lora, LinearOut f, LoraAdapter loraGrad,
       INDArray dw) {
-    INDArray dx = Nd4j.gemm(dy, w, false, false);
+    return linearBackward(dy, x, w, lora, f, loraGrad, dw, true);
+  }
+
+  /** As above; with {@code needInput} false, dx is not formed and null is returned. */
+  static INDArray linearBackward(
+      INDArray dy, INDArray x, INDArray w, LoraAdapter lora, LinearOut f, LoraAdapter loraGrad,
+      INDArray dw, boolean needInput) {
+    INDArray dx = needInput ? Nd4j.gemm(dy, w, false, false) : null;
     if (dw != null) {
       Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
     }
@@ -204,6 +245,9 @@ final class Ops {
       if (loraGrad != null) {
         Nd4j.gemm(dy, f.loraHidden(), loraGrad.b(), true, false, s, 1.0);
         Nd4j.gemm(dHidden, f.loraInput(), loraGrad.a(), true, false, s, 1.0);
+      }
+      if (!needInput) {
+        return null;
       }
       if (f.dropoutScale() == null) {
         Nd4j.gemm(dHidden, lora.a(), dx, false, false, s, 1.0);
