@@ -53,6 +53,15 @@ public final class Nd4jRuntime {
 
   private static final String OMP_THREADS_VARIABLE = "OMP_NUM_THREADS";
 
+  /**
+   * System property for how ND4J's OpenMP threads wait between parallel regions: {@code passive}
+   * (default), {@code active}, or {@code off} to leave {@code OMP_WAIT_POLICY} alone. A user's own
+   * {@code OMP_WAIT_POLICY} always wins.
+   */
+  public static final String WAIT_POLICY_PROPERTY = "rankadaptor.omp.wait";
+
+  private static final String OMP_WAIT_VARIABLE = "OMP_WAIT_POLICY";
+
   private static final Logger log = LoggerFactory.getLogger(Nd4jRuntime.class);
 
   // JavaCPP's name for the OpenBLAS build in which ND4J's matrix products run; ND4J also loads
@@ -87,6 +96,7 @@ public final class Nd4jRuntime {
    *     null when the vendor is not OpenBLAS or it cannot be asked
    * @param blasThreads threads the BLAS library uses
    * @param nd4jThreads threads ND4J's own operations use
+   * @param ompWaitPolicy the {@code OMP_WAIT_POLICY} in force when ND4J loaded, or null when unset
    */
   public record Report(
       CoreTypeAction action,
@@ -95,7 +105,8 @@ public final class Nd4jRuntime {
       String blasVendor,
       String blasCoreName,
       int blasThreads,
-      int nd4jThreads) {
+      int nd4jThreads,
+      String ompWaitPolicy) {
 
     /** Whether a value the user put in the environment was respected. */
     public boolean userSettingKept() {
@@ -154,6 +165,7 @@ public final class Nd4jRuntime {
     if (threads > 0) {
       threads = applyThreadsToEnvironment(threads, libc);
     }
+    String waitPolicy = applyWaitPolicy(System.getProperty(WAIT_POLICY_PROPERTY, "passive"), libc);
     // Said before ND4J loads, in case what follows is a crash.
     if (decision.warning()) {
       log.warn("OpenBLAS kernel: {}", decision.reason());
@@ -180,7 +192,8 @@ public final class Nd4jRuntime {
             vendor.name(),
             coreName,
             blas.getMaxThreads(),
-            Nd4j.getEnvironment().maxThreads());
+            Nd4j.getEnvironment().maxThreads(),
+            waitPolicy);
 
     boolean mismatch =
         result.coreType() != null
@@ -192,6 +205,31 @@ public final class Nd4jRuntime {
       log.info("ND4J runtime: {}", result);
     }
     return result;
+  }
+
+  /**
+   * Puts the requested wait policy into {@code OMP_WAIT_POLICY} unless the user set one. OpenMP reads
+   * it when libnd4j loads; spinning waits (the default of most OpenMP runtimes) made the model's
+   * training steps many times slower on a 2-core machine with other work on it.
+   *
+   * @return the policy in force, or null when none is set
+   */
+  static String applyWaitPolicy(String requested, LinuxNative.LibC libc) {
+    String policy = requested.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!policy.equals("passive") && !policy.equals("active") && !policy.equals("off")) {
+      throw new IllegalArgumentException(
+          "system property " + WAIT_POLICY_PROPERTY + "='" + requested + "' is not passive, active or off");
+    }
+    String existing = libc != null ? libc.getenv(OMP_WAIT_VARIABLE) : System.getenv(OMP_WAIT_VARIABLE);
+    if (existing != null || policy.equals("off") || libc == null) {
+      return existing;
+    }
+    String value = policy.toUpperCase(java.util.Locale.ROOT);
+    if (libc.setenv(OMP_WAIT_VARIABLE, value, 0) != 0) {
+      log.warn("setenv({}) failed; OpenMP keeps its default wait policy", OMP_WAIT_VARIABLE);
+      return null;
+    }
+    return value;
   }
 
   /** The thread count asked for by {@value #THREADS_PROPERTY}, or 0 when it is unset. */

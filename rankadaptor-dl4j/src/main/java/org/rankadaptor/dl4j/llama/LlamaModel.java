@@ -1,5 +1,7 @@
 package org.rankadaptor.dl4j.llama;
 
+import org.rankadaptor.dl4j.Nd4jRuntime;
+
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -77,6 +79,7 @@ public final class LlamaModel {
 
   /** Loads a llama2.c checkpoint, whose query/key rows are already interleaved. */
   public static LlamaModel fromLlama2c(Llama2cCheckpoint checkpoint, DataType dtype) {
+    Nd4jRuntime.ensureInitialized();
     Llama2cCheckpoint.Header h = checkpoint.header();
     LlamaConfig config =
         LlamaConfig.uniform(
@@ -120,6 +123,7 @@ public final class LlamaModel {
    * uniform in [0.8, 1.2].
    */
   public static LlamaModel randomInit(LlamaConfig config, long seed, DataType dtype) {
+    Nd4jRuntime.ensureInitialized();
     SplittableRandom random = new SplittableRandom(seed);
     int d = config.dim();
     List<LayerWeights> layers = new ArrayList<>();
