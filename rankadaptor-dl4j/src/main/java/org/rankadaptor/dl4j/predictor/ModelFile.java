@@ -132,6 +132,11 @@ final class ModelFile {
             + header.priorStd() + ", count " + header.targetObservations() + ")");
       }
       float[] replayInputs = readFloats(zip, path, "replay.inputs.f32", (long) scores.length * header.inputs());
+      for (float value : replayInputs) {
+        if (!Float.isFinite(value)) {
+          throw new IOException(path + ": entry replay.inputs.f32 holds the non-finite value " + value);
+        }
+      }
       List<MlpPerformanceModel.Example> replay = new ArrayList<>();
       for (int n = 0; n < scores.length; n++) {
         replay.add(new MlpPerformanceModel.Example(

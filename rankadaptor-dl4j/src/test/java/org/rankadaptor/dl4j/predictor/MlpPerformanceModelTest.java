@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rankadaptor.Evaluation;
@@ -227,6 +230,19 @@ class MlpPerformanceModelTest {
         .isInstanceOf(IOException.class).hasMessageContaining("written for the space");
     assertThatThrownBy(() -> MlpPerformanceModel.load(file, SMALL, config.withHidden(32, 64, 32)))
         .isInstanceOf(IOException.class).hasMessageContaining("written for the configuration");
+    // A damaged copy: one network's parameters cut short.
+    Path damaged = dir.resolve("damaged.zip");
+    try (ZipFile source = new ZipFile(file.toFile());
+        ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(damaged))) {
+      for (ZipEntry entry : java.util.Collections.list(source.entries())) {
+        byte[] bytes = source.getInputStream(entry).readAllBytes();
+        out.putNextEntry(new ZipEntry(entry.getName()));
+        out.write(entry.getName().equals("member-1.params.f32") ? Arrays.copyOf(bytes, bytes.length - 4) : bytes);
+        out.closeEntry();
+      }
+    }
+    assertThatThrownBy(() -> MlpPerformanceModel.load(damaged, SMALL)).isInstanceOf(IOException.class)
+        .hasMessageContaining("member-1.params.f32");
     Files.writeString(file, "{\"format\": \"something-else\"}");
     assertThatThrownBy(() -> MlpPerformanceModel.load(file, SMALL)).isInstanceOf(IOException.class)
         .hasMessageContaining("not a saved MLP performance model");
