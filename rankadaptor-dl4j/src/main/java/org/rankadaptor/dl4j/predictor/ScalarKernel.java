@@ -20,11 +20,13 @@ final class ScalarKernel implements Kernel {
   @Override
   public void score(DenseWeights[] layers, float[] inputs, int from, int to, float[] out) {
     int width = DenseWeights.maxWidth(layers);
-    float[][] a = new float[width][BLOCK]; // (neuron, candidate of the block)
-    float[][] b = new float[width][BLOCK];
+    // A short range (one candidate, say) gets a narrower block instead of a padded full one.
+    int block = Math.min(BLOCK, (to - from + 7) / 8 * 8);
+    float[][] a = new float[width][block]; // (neuron, candidate of the block)
+    float[][] b = new float[width][block];
     int n = layers[0].inputs();
-    for (int start = from; start < to; start += BLOCK) {
-      int count = Math.min(BLOCK, to - start);
+    for (int start = from; start < to; start += block) {
+      int count = Math.min(block, to - start);
       for (int c = 0; c < count; c++) {
         int row = (start + c) * n;
         for (int i = 0; i < n; i++) {
@@ -76,7 +78,7 @@ final class ScalarKernel implements Kernel {
     if (layer.relu()) {
       for (int k = 0; k < outputs; k++) {
         float[] s0 = acc[k];
-        for (int c = 0; c < BLOCK; c++) {
+        for (int c = 0; c < s0.length; c++) {
           s0[c] = Math.max(s0[c], 0f);
         }
       }
@@ -84,14 +86,14 @@ final class ScalarKernel implements Kernel {
   }
 
   private static void axpy(float w, float[] x, float[] y) {
-    for (int c = 0; c < BLOCK; c++) {
+    for (int c = 0; c < y.length; c++) {
       y[c] += w * x[c];
     }
   }
 
   private static void axpy4(float w0, float w1, float w2, float w3, float[] x, float[] y0, float[] y1, float[] y2,
       float[] y3) {
-    for (int c = 0; c < BLOCK; c++) {
+    for (int c = 0; c < y0.length; c++) {
       float v = x[c];
       y0[c] += w0 * v;
       y1[c] += w1 * v;
