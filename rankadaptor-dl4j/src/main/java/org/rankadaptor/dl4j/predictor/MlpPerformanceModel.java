@@ -6,6 +6,7 @@ import com.google.common.collect.ImmutableList;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -84,8 +85,8 @@ public final class MlpPerformanceModel implements PerformanceModel {
     this.inputInverseStd = new float[searched.length];
     for (int i = 0; i < searched.length; i++) {
       double[] logRanks = space.candidates(searched[i]).stream().mapToDouble(r -> logRank(r)).toArray();
-      double mean = java.util.Arrays.stream(logRanks).average().orElseThrow();
-      double variance = java.util.Arrays.stream(logRanks).map(r -> (r - mean) * (r - mean)).average().orElseThrow();
+      double mean = Arrays.stream(logRanks).average().orElseThrow();
+      double variance = Arrays.stream(logRanks).map(r -> (r - mean) * (r - mean)).average().orElseThrow();
       inputMean[i] = (float) mean;
       inputInverseStd[i] = (float) (1.0 / Math.sqrt(Math.max(variance, 1e-12)));
     }
