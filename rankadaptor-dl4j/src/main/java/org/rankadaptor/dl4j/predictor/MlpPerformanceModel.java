@@ -1,0 +1,480 @@
+package org.rankadaptor.dl4j.predictor;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.rankadaptor.Observation;
+import org.rankadaptor.PerformanceModel;
+import org.rankadaptor.Predictions;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The paper's performance model on DL4J: an ensemble of multilayer perceptrons from the rank encoding
+ * ({@link RankSpace#encode}: one rank per searched layer) through ReLU hidden layers (32-32-32 by
+ * default) to one linear output, trained with MSE, Adam and an L2 penalty (with a few hundred observations in 26 dimensions an
+ * unregularised network interpolates the data and generalises worse than a linear fit).
+ *
+ * <ul>
+ *   <li><b>Normalisation.</b> Each input is the log2 of the rank (rank steps act multiplicatively),
+ *       standardised with the mean and spread over its layer's candidates (fixed by the space, so it
+ *       never shifts under the model). Targets are
+ *       standardised with the target task's own mean and, from {@value #MIN_OWN_SCALE} observations on,
+ *       its own standard deviation; before that with the average of the source tasks' (or 0 and 1).
+ *   <li><b>Offline meta-learning</b> ({@link #metaLearn}): Reptile on the source tasks, each task's
+ *       scores standardised on their own, gives every network a starting point from which a few
+ *       observations of a related task suffice (see {@link Member#reptile}).
+ *   <li><b>Online learning</b> ({@link #update}): each call continues training from the current state
+ *       for {@code max(minUpdateSteps, stepsPerObservation x new observations)} Adam steps on
+ *       mini-batches of the target observations so far (a replay of up to {@code replayCapacity}),
+ *       never from scratch. {@link #fit} is the from-scratch alternative.
+ *   <li><b>Uncertainty.</b> With {@code ensembleSize} K &gt; 1 the networks differ in their seeds
+ *       (initialisation and mini-batch order); the prediction is their mean and the standard deviation
+ *       is their spread (population form), so UCB and Thompson sampling can use it. K = 1 gives no
+ *       standard deviation.
+ *   <li><b>Fast prediction.</b> {@link #predict} always goes through an {@link MlpScorer} snapshot of
+ *       the trained weights, so one candidate and a million get the same numbers.
+ * </ul>
+ *
+ * <p>Every call validates its whole input before anything changes and trains copies of the networks,
+ * swapping them in only on success: a rejected call, or training that diverges, leaves the model as
+ * it was. Deterministic: the same configuration, seed and sequence of calls give identical predictions.
+ * Not thread-safe for concurrent training; {@link #predict} may run alongside other predictions.
+ */
+public final class MlpPerformanceModel implements PerformanceModel {
+  private static final Logger log = LoggerFactory.getLogger(MlpPerformanceModel.class);
+
+  /** Target observations needed before their own standard deviation sets the target scale. */
+  static final int MIN_OWN_SCALE = 3;
+
+  private final RankSpace space;
+  private final MlpConfig config;
+  private final int[] widths; // input, hidden..., 1
+  private final float[] inputMean; // (searched layer)
+  private final float[] inputInverseStd; // (searched layer)
+  private volatile State state;
+
+  /** A model with the paper's settings ({@link MlpConfig#paper()}). */
+  public MlpPerformanceModel(RankSpace space) {
+    this(space, MlpConfig.paper());
+  }
+
+  /**
+   * @throws IllegalArgumentException if the space has no searched layer
+   */
+  public MlpPerformanceModel(RankSpace space, MlpConfig config) {
+    checkArgument(space.searchedLayerCount() >= 1, "the space %s has no searched layer to predict from",
+        space.describe());
+    this.space = space;
+    this.config = config;
+    this.widths = config.widths(space.searchedLayerCount());
+    int[] searched = space.searchedLayers();
+    this.inputMean = new float[searched.length];
+    this.inputInverseStd = new float[searched.length];
+    for (int i = 0; i < searched.length; i++) {
+      double[] logRanks = space.candidates(searched[i]).stream().mapToDouble(r -> logRank(r)).toArray();
+      double mean = Arrays.stream(logRanks).average().orElseThrow();
+      double variance = Arrays.stream(logRanks).map(r -> (r - mean) * (r - mean)).average().orElseThrow();
+      inputMean[i] = (float) mean;
+      inputInverseStd[i] = (float) (1.0 / Math.sqrt(Math.max(variance, 1e-12)));
+    }
+    this.state = State.initial(freshMembers());
+  }
+
+  @Override
+  public RankSpace space() {
+    return space;
+  }
+
+  /** The settings this model was made with. */
+  public MlpConfig config() {
+    return config;
+  }
+
+  @Override
+  public boolean hasUncertainty() {
+    return config.ensembleSize() > 1;
+  }
+
+  /** Number of target-task observations learned so far (by {@link #update} or {@link #fit}). */
+  public long observationCount() {
+    return state.count;
+  }
+
+  /** Number of source tasks of the last {@link #metaLearn}; 0 if never meta-learned. */
+  public int sourceTaskCount() {
+    return state.sourceTasks;
+  }
+
+  /** A copy of one ensemble member's network, for inspection or export. */
+  public MultiLayerNetwork network(int member) {
+    checkArgument(member >= 0 && member < config.ensembleSize(), "member %s is outside 0..%s", member,
+        config.ensembleSize() - 1);
+    return state.members.get(member).copy().network();
+  }
+
+  /** The scorer {@link #predict} uses: a snapshot of the current networks. */
+  public MlpScorer scorer() {
+    return state.scorer;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Each network restarts from its seeded initialisation and runs {@code metaIterations} Reptile
+   * iterations over the tasks (taken in task-id order, so the map's iteration order does not matter).
+   * Target observations learned before are forgotten.
+   */
+  @Override
+  public void metaLearn(Map<String, List<Observation>> observationsByTask) {
+    checkArgument(observationsByTask != null && !observationsByTask.isEmpty(),
+        "meta-learning needs at least one source task");
+    List<float[][]> inputs = new ArrayList<>();
+    List<float[]> targets = new ArrayList<>();
+    double meanSum = 0;
+    double stdSum = 0;
+    int observations = 0;
+    for (Map.Entry<String, List<Observation>> task : new TreeMap<>(observationsByTask).entrySet()) {
+      List<Observation> list = task.getValue();
+      checkArgument(list != null && !list.isEmpty(), "source task %s has no observations", task.getKey());
+      Examples examples = examples(list);
+      double mean = mean(examples.y);
+      double std = std(examples.y, mean);
+      float[] z = new float[examples.y.length];
+      for (int n = 0; n < z.length; n++) {
+        z[n] = (float) ((examples.y[n] - mean) / std);
+      }
+      inputs.add(examples.x);
+      targets.add(z);
+      meanSum += mean;
+      stdSum += std;
+      observations += list.size();
+    }
+    List<Member> members = freshMembers();
+    Member.singleThreaded(() -> {
+      for (Member member : members) {
+        member.reptile(inputs, targets, config.metaIterations(), config.metaInnerSteps(), config.metaStepSize(),
+            config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), -1)));
+      }
+      return members;
+    });
+    requireFinite(members, "meta-learning");
+    int tasks = inputs.size();
+    state = new State(members, scorerOf(members), meanSum / tasks, stdSum / tasks, tasks, observations,
+        ImmutableList.of(), 0, 0, 0, 0);
+    log.info("meta-learned {} networks from {} source tasks ({} observations)", members.size(), tasks, observations);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalArgumentException also if {@code newObservations} is empty
+   */
+  @Override
+  public void update(List<Observation> newObservations) {
+    checkArgument(newObservations != null && !newObservations.isEmpty(), "an update needs at least one observation");
+    Examples added = examples(newObservations);
+    State before = state;
+    List<Example> replay = new ArrayList<>(before.replay);
+    for (int n = 0; n < added.y.length; n++) {
+      replay.add(new Example(added.x[n], added.y[n]));
+    }
+    if (replay.size() > config.replayCapacity()) {
+      replay = replay.subList(replay.size() - config.replayCapacity(), replay.size());
+    }
+    int steps = (int) Math.min(Integer.MAX_VALUE,
+        Math.max(config.minUpdateSteps(), (long) config.stepsPerObservation() * added.y.length));
+    State after = train(before, copies(before.members), replay, before.count + added.y.length,
+        before.sum + sum(added.y), before.sumSquares + sumSquares(added.y), steps);
+    state = after;
+  }
+
+  /**
+   * Trains from the starting point (the meta-learned initialisation, or the random one) on exactly
+   * these target observations for {@code epochs} passes, replacing any target observations learned
+   * before. The from-scratch counterpart of {@link #update}.
+   *
+   * @throws IllegalArgumentException if the list is empty or an observation does not fit, as for
+   *     {@link #update}; the model is left unchanged
+   */
+  public void fit(List<Observation> observations) {
+    checkArgument(observations != null && !observations.isEmpty(), "fitting needs at least one observation");
+    Examples examples = examples(observations);
+    List<Example> replay = new ArrayList<>();
+    for (int n = 0; n < examples.y.length; n++) {
+      replay.add(new Example(examples.x[n], examples.y[n]));
+    }
+    if (replay.size() > config.replayCapacity()) {
+      replay = replay.subList(replay.size() - config.replayCapacity(), replay.size());
+    }
+    State before = state;
+    List<Member> members = copies(before.members);
+    for (Member member : members) {
+      member.restart();
+    }
+    int batches = (replay.size() + config.batchSize() - 1) / config.batchSize();
+    int steps = (int) Math.min(Integer.MAX_VALUE, (long) config.epochs() * batches);
+    state = train(before, members, replay, examples.y.length, sum(examples.y), sumSquares(examples.y), steps);
+  }
+
+  private State train(State before, List<Member> members, List<Example> replay, long count, double sum,
+      double sumSquares, int steps) {
+    double mean = targetMean(before.priorMean, count, sum);
+    double std = targetStd(before.priorStd, count, sum, sumSquares);
+    float[][] x = new float[replay.size()][];
+    float[] z = new float[replay.size()];
+    for (int n = 0; n < x.length; n++) {
+      x[n] = replay.get(n).x;
+      z[n] = (float) ((replay.get(n).y - mean) / std);
+    }
+    int training = before.trainings + 1;
+    Member.singleThreaded(() -> {
+      for (Member member : members) {
+        member.train(x, z, steps, config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), training)));
+      }
+      return members;
+    });
+    requireFinite(members, "training");
+    return new State(members, scorerOf(members), before.priorMean, before.priorStd, before.sourceTasks,
+        before.sourceObservations, ImmutableList.copyOf(replay), count, sum, sumSquares, training);
+  }
+
+  @Override
+  public Predictions predict(List<RankConfig> candidates) {
+    State current = state;
+    int n = candidates.size();
+    int inputs = widths[0];
+    float[] x = new float[Math.multiplyExact(n, inputs)];
+    // Encoding a million candidates costs about as much as scoring them, so it is split too.
+    int chunk = 16_384;
+    IntStream range = IntStream.range(0, (n + chunk - 1) / chunk);
+    (n > chunk ? range.parallel() : range).forEach(k -> {
+      for (int c = k * chunk; c < Math.min(n, (k + 1) * chunk); c++) {
+        int offset = c * inputs;
+        space.encodeInto(candidates.get(c), x, offset);
+        for (int i = 0; i < inputs; i++) {
+          x[offset + i] = (logRank(x[offset + i]) - inputMean[i]) * inputInverseStd[i];
+        }
+      }
+    });
+    int k = config.ensembleSize();
+    float[][] z = new float[k][n];
+    current.scorer.score(x, n, z);
+    double mean = targetMean(current.priorMean, current.count, current.sum);
+    double std = targetStd(current.priorStd, current.count, current.sum, current.sumSquares);
+    double[] predicted = new double[n];
+    double[] spread = k > 1 ? new double[n] : null;
+    for (int c = 0; c < n; c++) {
+      double s = 0;
+      for (int m = 0; m < k; m++) {
+        s += z[m][c];
+      }
+      double zMean = s / k;
+      predicted[c] = mean + std * zMean;
+      if (spread != null) {
+        double v = 0;
+        for (int m = 0; m < k; m++) {
+          double d = z[m][c] - zMean;
+          v += d * d;
+        }
+        spread[c] = std * Math.sqrt(v / k);
+      }
+    }
+    return new Predictions(predicted, spread);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The file is a zip holding {@code model.json} (format, configuration, space, normalisation,
+   * provenance) and the float32 parameters, starting points and Adam state of every network; see
+   * {@link #load}.
+   */
+  @Override
+  public void save(Path path) throws IOException {
+    ModelFile.write(path, this, state);
+  }
+
+  /**
+   * Reads a model written by {@link #save}, with the configuration stored in the file.
+   *
+   * @throws IOException if the file is not such a model, is damaged, or was written for another space
+   */
+  public static MlpPerformanceModel load(Path path, RankSpace space) throws IOException {
+    return ModelFile.read(path, space, null);
+  }
+
+  /**
+   * Reads a model written by {@link #save} and checks that it was made with {@code expected}.
+   *
+   * @throws IOException as {@link #load(Path, RankSpace)}, and if the stored configuration differs
+   */
+  public static MlpPerformanceModel load(Path path, RankSpace space, MlpConfig expected) throws IOException {
+    return ModelFile.read(path, space, expected);
+  }
+
+  // --- package-private access for ModelFile -------------------------------------------------------
+
+  int[] widths() {
+    return widths.clone();
+  }
+
+  List<Member> freshMembers() {
+    List<Member> members = new ArrayList<>();
+    for (int k = 0; k < config.ensembleSize(); k++) {
+      members.add(Member.create(widths, config.learningRate(), config.l2(), Seeds.mix(config.seed(), k)));
+    }
+    return members;
+  }
+
+  void restore(State restored) {
+    this.state = restored;
+  }
+
+  static MlpScorer scorerOf(List<Member> members) {
+    return MlpScorer.of(members.stream().map(Member::network).toList());
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------------
+
+  private static List<Member> copies(List<Member> members) {
+    return members.stream().map(Member::copy).toList();
+  }
+
+  private static void requireFinite(List<Member> members, String what) {
+    for (int m = 0; m < members.size(); m++) {
+      if (!members.get(m).isFinite()) {
+        throw new IllegalStateException(what + " diverged: network " + m
+            + " has non-finite parameters; the model keeps its previous state (try a lower learning rate)");
+      }
+    }
+  }
+
+  static double targetMean(double priorMean, long count, double sum) {
+    return count >= 1 ? sum / count : priorMean;
+  }
+
+  static double targetStd(double priorStd, long count, double sum, double sumSquares) {
+    if (count >= MIN_OWN_SCALE) {
+      double mean = sum / count;
+      double variance = sumSquares / count - mean * mean;
+      if (variance > 1e-12) {
+        return Math.sqrt(variance);
+      }
+    }
+    return priorStd;
+  }
+
+  /** Validated, encoded and normalised inputs with their raw scores. */
+  private record Examples(float[][] x, double[] y) {}
+
+  private Examples examples(List<Observation> observations) {
+    float[][] x = new float[observations.size()][];
+    double[] y = new double[observations.size()];
+    for (int n = 0; n < y.length; n++) {
+      Observation o = observations.get(n);
+      checkArgument(o != null, "observation %s is null", n);
+      checkArgument(o.succeeded() && Double.isFinite(o.score()),
+          "observation %s of task %s has no finite score (%s)", o.config(), o.taskId(), o.score());
+      space.validate(o.config());
+      x[n] = normalisedInput(o.config());
+      y[n] = o.score();
+    }
+    return new Examples(x, y);
+  }
+
+  float[] normalisedInput(RankConfig config) {
+    float[] x = new float[widths[0]];
+    space.encodeInto(config, x, 0);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (logRank(x[i]) - inputMean[i]) * inputInverseStd[i];
+    }
+    return x;
+  }
+
+  /** Ranks act multiplicatively (2 to 4 is as large a step as 6 to 12); rank 0 counts as 1. */
+  private static float logRank(double rank) {
+    return (float) (Math.log(Math.max(rank, 1.0)) / Math.log(2));
+  }
+
+  private static double mean(double[] y) {
+    return sum(y) / y.length;
+  }
+
+  private static double sum(double[] y) {
+    double s = 0;
+    for (double v : y) {
+      s += v;
+    }
+    return s;
+  }
+
+  private static double sumSquares(double[] y) {
+    double s = 0;
+    for (double v : y) {
+      s += v * v;
+    }
+    return s;
+  }
+
+  private static double std(double[] y, double mean) {
+    double s = 0;
+    for (double v : y) {
+      s += (v - mean) * (v - mean);
+    }
+    double std = y.length > 1 ? Math.sqrt(s / y.length) : 0;
+    return std > 1e-12 ? std : 1.0;
+  }
+
+  /** One target observation kept for replay. */
+  record Example(float[] x /* (searched layer) normalised */, double y) {}
+
+  /**
+   * Everything training changes, replaced as a whole. The members are never trained in place once
+   * they are part of a state.
+   */
+  static final class State {
+    final List<Member> members; // (member)
+    final MlpScorer scorer;
+    final double priorMean; // target mean before any target observation
+    final double priorStd; // target scale before MIN_OWN_SCALE target observations
+    final int sourceTasks;
+    final int sourceObservations;
+    final List<Example> replay; // the most recent target observations, oldest first
+    final long count; // target observations ever learned
+    final double sum; // of their scores
+    final double sumSquares;
+    final int trainings; // training calls since the last meta-learning; seeds mini-batch order
+
+    State(List<Member> members, MlpScorer scorer, double priorMean, double priorStd, int sourceTasks,
+        int sourceObservations, List<Example> replay, long count, double sum, double sumSquares, int trainings) {
+      this.members = ImmutableList.copyOf(members);
+      this.scorer = scorer;
+      this.priorMean = priorMean;
+      this.priorStd = priorStd;
+      this.sourceTasks = sourceTasks;
+      this.sourceObservations = sourceObservations;
+      this.replay = ImmutableList.copyOf(replay);
+      this.count = count;
+      this.sum = sum;
+      this.sumSquares = sumSquares;
+      this.trainings = trainings;
+    }
+
+    static State initial(List<Member> members) {
+      return new State(members, scorerOf(members), 0, 1, 0, 0, ImmutableList.of(), 0, 0, 0, 0);
+    }
+  }
+}
