@@ -3,6 +3,7 @@ package org.rankadaptor.dl4j.prune;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -54,7 +55,7 @@ public final class DepthPruner {
       throw new PruningInputException(
           "cannot remove " + settings.blocksToRemove() + " of " + n + " blocks when the first "
               + settings.keepFirst() + " and last " + settings.keepLast() + " are protected ("
-              + Math.max(0, candidates.length) + " candidates)");
+              + candidates.length + " candidates)");
     }
     double[] scores =
         switch (settings.criterion()) {
@@ -95,14 +96,17 @@ public final class DepthPruner {
 
   /** Sum over each candidate block's projections of {@code sum |W * g|}. */
   private static double[] taylorScores(LlamaModel model, CalibrationSet calibration, int[] candidates) {
-    List<LayerWeights> gradients = model.fullWeightGradients(calibration.batch()).gradients().layers();
+    CalibrationGradients gradients =
+        CalibrationGradients.of(
+            model, calibration, candidates[0], candidates[candidates.length - 1], false);
     double[] scores = new double[candidates.length];
     for (int i = 0; i < candidates.length; i++) {
       LayerWeights w = model.weights().layers().get(candidates[i]);
-      LayerWeights g = gradients.get(candidates[i]);
+      Map<LoraTarget, INDArray> g = gradients.mean().get(candidates[i]);
       for (LoraTarget t : LoraTarget.values()) {
-        INDArray product = w.projection(t).mul(g.projection(t));
+        INDArray product = w.projection(t).mul(g.get(t));
         scores[i] += Transforms.abs(product, false).sumNumber().doubleValue();
+        product.close();
       }
     }
     return scores;

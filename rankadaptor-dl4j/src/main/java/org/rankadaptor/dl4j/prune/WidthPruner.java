@@ -17,7 +17,6 @@ import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LlamaWeights;
 import org.rankadaptor.dl4j.llama.LoraTarget;
-import org.rankadaptor.dl4j.llama.WeightGradients;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,16 +84,12 @@ public final class WidthPruner {
       }
     }
     double layerRatio = layerRatio(config, settings);
-    List<LayerWeights> gradients = null;
-    List<LayerWeights> fisher = null;
-    if (settings.importance() == Importance.ELEMENT2) {
-      List<LayerWeights>[] both = perSampleGradients(model, calibration, settings);
-      gradients = both[0];
-      fisher = both[1];
-    } else if (settings.importance().needsGradients()) {
-      WeightGradients g = model.fullWeightGradients(calibration.batch());
-      gradients = g.gradients().layers();
-    }
+    CalibrationGradients gradients =
+        settings.importance().needsGradients()
+            ? CalibrationGradients.of(
+                model, calibration, settings.firstLayer(), settings.lastLayer(),
+                settings.importance() == Importance.ELEMENT2)
+            : null;
 
     SplittableRandom random = new SplittableRandom(settings.seed());
     int dim = config.dim();
@@ -111,8 +106,8 @@ public final class WidthPruner {
         groupScores = random.doubles(s.nKvHeads()).toArray();
         channelScores = random.doubles(s.hiddenDim()).toArray();
       } else {
-        LayerWeights g = gradients == null ? null : gradients.get(l);
-        LayerWeights f = fisher == null ? null : fisher.get(l);
+        Map<LoraTarget, INDArray> g = gradients == null ? null : gradients.mean().get(l);
+        Map<LoraTarget, INDArray> f = gradients == null ? null : gradients.fisher().get(l);
         int gs = s.groupSize() * s.headDim();
         List<Member> attention =
             List.of(
@@ -228,8 +223,8 @@ public final class WidthPruner {
   private static double[] unitScores(
       WidthPruningSettings settings,
       LayerWeights w,
-      LayerWeights g,
-      LayerWeights fisher,
+      Map<LoraTarget, INDArray> g,
+      Map<LoraTarget, INDArray> fisher,
       List<Member> members,
       int units) {
     double[][] perMember = new double[members.size()][];
@@ -238,17 +233,20 @@ public final class WidthPruner {
       INDArray weight = w.projection(member.target());
       INDArray elements =
           switch (settings.importance()) {
-            case ELEMENT1 -> Transforms.abs(weight.mul(g.projection(member.target())), false);
+            case ELEMENT1 -> Transforms.abs(weight.mul(g.get(member.target())), false);
             case ELEMENT2 -> {
               INDArray curvature =
-                  weight.mul(fisher.projection(member.target())).muli(weight).muli(0.5);
-              yield Transforms.abs(weight.mul(g.projection(member.target())).subi(curvature), false);
+                  weight.mul(fisher.get(member.target())).muli(weight).muli(0.5);
+              yield Transforms.abs(weight.mul(g.get(member.target())).subi(curvature), false);
             }
-            case VECTOR -> weight.mul(g.projection(member.target()));
+            case VECTOR -> weight.mul(g.get(member.target()));
             case L2 -> weight.mul(weight);
             case RANDOM -> throw new IllegalStateException("random scores are drawn per unit");
           };
-      double[] lines = elements.sum(member.columns() ? 0 : 1).toDoubleVector();
+      INDArray sums = elements.sum(member.columns() ? 0 : 1);
+      double[] lines = sums.toDoubleVector();
+      elements.close();
+      sums.close();
       double[] scores = new double[units];
       for (int u = 0; u < units; u++) {
         double sum = 0;
@@ -273,58 +271,6 @@ public final class WidthPruner {
       result[u] = settings.reduction().reduce(column);
     }
     return result;
-  }
-
-  /**
-   * Gradients of the mean loss (token-weighted mean of the per-sample gradients) and the Fisher diagonal
-   * {@code sum_j g_j^2 / N}, for the projections of the pruned layers (other entries are null).
-   */
-  @SuppressWarnings("unchecked")
-  private static List<LayerWeights>[] perSampleGradients(
-      LlamaModel model, CalibrationSet calibration, WidthPruningSettings settings) {
-    int n = calibration.size();
-    List<Map<LoraTarget, INDArray>> sum = new ArrayList<>();
-    List<Map<LoraTarget, INDArray>> squares = new ArrayList<>();
-    long targets = 0;
-    for (int j = 0; j < n; j++) {
-      WeightGradients g = model.fullWeightGradients(calibration.batch(j));
-      targets += g.targetCount();
-      for (int l = settings.firstLayer(); l <= settings.lastLayer(); l++) {
-        int slot = l - settings.firstLayer();
-        if (j == 0) {
-          sum.add(new EnumMap<>(LoraTarget.class));
-          squares.add(new EnumMap<>(LoraTarget.class));
-        }
-        for (LoraTarget t : LoraTarget.values()) {
-          INDArray gj = g.gradients().layers().get(l).projection(t);
-          INDArray square = gj.mul(gj).divi(n);
-          INDArray weighted = gj.mul(g.targetCount());
-          sum.get(slot).merge(t, weighted, INDArray::addi);
-          squares.get(slot).merge(t, square, INDArray::addi);
-        }
-      }
-    }
-    List<LayerWeights> mean = new ArrayList<>();
-    List<LayerWeights> fisher = new ArrayList<>();
-    for (int l = 0; l < model.config().nLayers(); l++) {
-      if (l < settings.firstLayer() || l > settings.lastLayer()) {
-        mean.add(null);
-        fisher.add(null);
-        continue;
-      }
-      int slot = l - settings.firstLayer();
-      long total = targets;
-      sum.get(slot).values().forEach(a -> a.divi(total));
-      mean.add(projections(sum.get(slot)));
-      fisher.add(projections(squares.get(slot)));
-    }
-    return new List[] {mean, fisher};
-  }
-
-  private static LayerWeights projections(Map<LoraTarget, INDArray> m) {
-    return new LayerWeights(
-        null, m.get(LoraTarget.Q), m.get(LoraTarget.K), m.get(LoraTarget.V), m.get(LoraTarget.O), null,
-        m.get(LoraTarget.GATE), m.get(LoraTarget.UP), m.get(LoraTarget.DOWN));
   }
 
   /** Indices of the {@code count} lowest scores, ascending by index; ties go to the lower index. */

@@ -220,19 +220,29 @@ class PruningTest {
         "Taylor " + Arrays.toString(taylor) + " vs random " + Arrays.toString(random) + ", base " + base);
   }
 
-  /** Scores recomputed here from the weights and gradients, for MLP channels. */
-  private static double[] channelScores(Importance importance, LayerWeights w, LayerWeights g) {
+  /**
+   * Scores recomputed here for MLP channels: the L2 norms, or the sums of |W*g| (with {@code fisher}
+   * null) or |W*g - 0.5*W*F*W| over each channel's gate row, up row and down column.
+   */
+  private static double[] channelScores(
+      Importance importance, LayerWeights w, LayerWeights g, LayerWeights fisher) {
     int hidden = (int) w.gate().rows();
     double[] scores = new double[hidden];
     for (int c = 0; c < hidden; c++) {
       INDArray[] lines = {w.gate().getRow(c), w.up().getRow(c), w.down().getColumn(c)};
-      INDArray[] grads =
-          g == null ? null : new INDArray[] {g.gate().getRow(c), g.up().getRow(c), g.down().getColumn(c)};
       for (int m = 0; m < 3; m++) {
-        scores[c] +=
-            importance == Importance.L2
-                ? lines[m].norm2Number().doubleValue()
-                : lines[m].mul(grads[m]).norm1Number().doubleValue();
+        if (importance == Importance.L2) {
+          scores[c] += lines[m].norm2Number().doubleValue();
+          continue;
+        }
+        INDArray grad = m == 0 ? g.gate().getRow(c) : m == 1 ? g.up().getRow(c) : g.down().getColumn(c);
+        INDArray taylor = lines[m].mul(grad);
+        if (fisher != null) {
+          INDArray f =
+              m == 0 ? fisher.gate().getRow(c) : m == 1 ? fisher.up().getRow(c) : fisher.down().getColumn(c);
+          taylor.subi(lines[m].mul(f).mul(lines[m]).mul(0.5));
+        }
+        scores[c] += taylor.norm1Number().doubleValue();
       }
     }
     return scores;
@@ -241,27 +251,42 @@ class PruningTest {
   @Test
   void removedChannelsAreTheLowestByAnIndependentScore() {
     CalibrationSet calibration = calibration(5);
-    LayerWeights gradient =
-        model.fullWeightGradients(calibration.batch()).gradients().layers().get(2);
-    for (Importance importance : List.of(Importance.L2, Importance.ELEMENT1)) {
+    LayerWeights gradient = model.fullWeightGradients(calibration.batch()).gradients().layers().get(2);
+    INDArray[] fisher = new INDArray[3];
+    for (int j = 0; j < calibration.size(); j++) {
+      LayerWeights gj =
+          model.fullWeightGradients(LlamaBatch.of(new int[][] {calibration.sample(j)}))
+              .gradients().layers().get(2);
+      INDArray[] parts = {gj.gate(), gj.up(), gj.down()};
+      for (int m = 0; m < 3; m++) {
+        INDArray square = parts[m].mul(parts[m]).div(calibration.size());
+        fisher[m] = fisher[m] == null ? square : fisher[m].add(square);
+      }
+    }
+    LayerWeights fisherWeights =
+        new LayerWeights(null, null, null, null, null, null, fisher[0], fisher[1], fisher[2]);
+    for (Importance importance : List.of(Importance.L2, Importance.ELEMENT1, Importance.ELEMENT2)) {
       WidthPruningResult result =
           WidthPruner.prune(
-              model, calibration,
-              new WidthPruningSettings(importance, GroupReduction.SUM, 2, 2, 0.1, 0));
+              model, calibration, new WidthPruningSettings(importance, GroupReduction.SUM, 2, 2, 0.1, 0));
       LayerPruning layer = result.report().layers().get(0);
       double[] expected =
-          channelScores(importance, model.weights().layers().get(2), importance == Importance.L2 ? null : gradient);
+          channelScores(
+              importance, model.weights().layers().get(2), gradient,
+              importance == Importance.ELEMENT2 ? fisherWeights : null);
       Set<Integer> removed = new HashSet<>();
       double worstRemoved = Double.NEGATIVE_INFINITY;
       for (ScoredUnit unit : layer.removedChannels()) {
-        assertEquals(expected[unit.index()], unit.score(), 1e-4 * Math.abs(expected[unit.index()]) + 1e-9);
+        assertEquals(
+            expected[unit.index()], unit.score(), 1e-3 * Math.abs(expected[unit.index()]) + 1e-9,
+            importance + " channel " + unit.index());
         removed.add(unit.index());
         worstRemoved = Math.max(worstRemoved, expected[unit.index()]);
       }
       assertTrue(!removed.isEmpty());
       for (int c = 0; c < expected.length; c++) {
         if (!removed.contains(c)) {
-          assertTrue(expected[c] >= worstRemoved * (1 - 1e-5), importance + " kept channel " + c);
+          assertTrue(expected[c] >= worstRemoved * (1 - 1e-4), importance + " kept channel " + c);
         }
       }
     }
