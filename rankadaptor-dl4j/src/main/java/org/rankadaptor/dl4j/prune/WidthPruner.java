@@ -51,6 +51,9 @@ public final class WidthPruner {
 
   private static final Logger LOG = LoggerFactory.getLogger(WidthPruner.class);
 
+  /** How many head groups and MLP channels one layer loses. */
+  record LayerPlan(int headGroups, int channels) {}
+
   /** A matrix a unit spans: its rows (or columns when {@code columns}), {@code width} per unit. */
   private record Member(LoraTarget target, boolean columns, int width) {}
 
@@ -99,7 +102,7 @@ public final class WidthPruner {
     for (int l = settings.firstLayer(); l <= settings.lastLayer(); l++) {
       LayerShape s = config.layer(l);
       LayerWeights w = layers.get(l);
-      int[] plan = plan(dim, s, layerRatio);
+      LayerPlan plan = plan(dim, s, layerRatio);
       double[] groupScores;
       double[] channelScores;
       if (settings.importance() == Importance.RANDOM) {
@@ -123,8 +126,8 @@ public final class WidthPruner {
         groupScores = unitScores(settings, w, g, f, attention, s.nKvHeads());
         channelScores = unitScores(settings, w, g, f, mlp, s.hiddenDim());
       }
-      int[] removedGroups = lowest(groupScores, plan[0]);
-      int[] removedChannels = lowest(channelScores, plan[1]);
+      int[] removedGroups = lowest(groupScores, plan.headGroups());
+      int[] removedChannels = lowest(channelScores, plan.channels());
       LayerShape pruned =
           new LayerShape(
               s.nHeads() - removedGroups.length * s.groupSize(),
@@ -200,8 +203,8 @@ public final class WidthPruner {
     return ratio;
   }
 
-  /** Head groups and channels to remove from a layer: {@code {groups, channels}}. */
-  static int[] plan(int dim, LayerShape s, double layerRatio) {
+  /** Head groups and channels to remove from a layer. */
+  static LayerPlan plan(int dim, LayerShape s, double layerRatio) {
     long target = Math.round(layerRatio * ParameterCounts.projections(dim, s));
     long perGroup = ParameterCounts.headGroup(dim, s);
     long perChannel = ParameterCounts.channel(dim);
@@ -215,7 +218,7 @@ public final class WidthPruner {
         groups++;
         continue;
       }
-      return new int[] {groups, channels};
+      return new LayerPlan(groups, channels);
     }
   }
 

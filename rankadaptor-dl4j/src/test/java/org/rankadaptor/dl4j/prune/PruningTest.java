@@ -414,4 +414,15 @@ class PruningTest {
         PruningInputException.class,
         () -> DepthPruner.prune(deep, calibration, DepthPruningSettings.plus(BlockImportance.PPL, 3)));
   }
+
+  @Test
+  void layerRatioReproducesThePapersFiguresForLlama7b() {
+    LlamaConfig llama7b = LlamaConfig.uniform(4096, 32, 32, 32, 11008, 32000, 2048, false);
+    double[] global = {0.20, 0.25, 0.30, 0.50};
+    double[] paper = {0.25, 0.32, 0.38, 0.635};
+    for (int i = 0; i < global.length; i++) {
+      double layer = WidthPruner.layerRatio(llama7b, WidthPruningSettings.llmPruner(4, 29, global[i]));
+      assertEquals(paper[i], layer, 0.01, "global " + global[i]);
+    }
+  }
 }
