@@ -13,8 +13,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.InvalidRankConfigException;
@@ -29,19 +27,20 @@ import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
-import org.rankadaptor.dl4j.llama.LayerShape;
-import org.rankadaptor.dl4j.llama.LayerWeights;
+import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LlamaWeights;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.llama.LoraTarget;
+import org.rankadaptor.dl4j.prune.CalibrationSet;
+import org.rankadaptor.dl4j.prune.WidthPruner;
+import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.testing.SharedFiles;
 
 /**
- * Recovery of stories260K after a deterministic structured cut (a stand-in for width pruning): every
- * fifth MLP channel's down_proj column and two heads' o_proj columns zeroed in every layer. Training and
- * held-out windows come from disjoint parts of the TinyStories excerpt.
+ * Recovery of stories260K pruned by 20 % (LLM-Pruner width pruning of layers 1..3, first-order Taylor
+ * importance calibrated on the first part of the TinyStories excerpt). Training and held-out windows
+ * come from disjoint windows of the excerpt.
  */
 class LoraRecoveryRunnerTest {
 
@@ -52,8 +51,11 @@ class LoraRecoveryRunnerTest {
   private static TrainingData validation;
   private static double damagedLoss;
   private static double pretrainedLoss;
+  private static String calibrationText;
+  private static Tokenizer tokenizerUsed;
+  private static LlamaModel pretrainedModel;
 
-  /** Few steps: the cut model's loss falls fast, and the suite must stay short on two cores. */
+  /** Few steps: the pruned model's loss falls fast, and the suite must stay short on two cores. */
   private static final RecoverySettings SHORT = RecoverySettings.tiny().withMaxSteps(12).withEvalInterval(6);
 
   @BeforeAll
@@ -67,7 +69,10 @@ class LoraRecoveryRunnerTest {
         Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
     String text =
         Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));
-    damaged = cut(pretrained);
+    calibrationText = text.substring(0, text.length() / 3);
+    damaged = prune(pretrained, tokenizer, calibrationText);
+    tokenizerUsed = tokenizer;
+    pretrainedModel = pretrained;
     TrainingData.Split split = TextWindows.of(text, tokenizer, WINDOW, WINDOW).split(24, 7);
     train = split.train();
     validation = split.validation();
@@ -75,26 +80,11 @@ class LoraRecoveryRunnerTest {
     pretrainedLoss = heldOutLoss(pretrained, null);
   }
 
-  /** Zeroes, in every layer, down_proj columns of channels 0, 5, 10, ... and o_proj columns of heads 1 and 5. */
-  static LlamaModel cut(LlamaModel model) {
-    List<LayerWeights> layers = new ArrayList<>();
-    for (int l = 0; l < model.config().nLayers(); l++) {
-      LayerWeights w = model.weights().layers().get(l);
-      LayerShape s = model.config().layer(l);
-      INDArray down = w.down().dup();
-      for (int c = 0; c < s.hiddenDim(); c += 5) {
-        down.getColumn(c).assign(0);
-      }
-      INDArray wo = w.wo().dup();
-      for (int head : new int[] {1, 5}) {
-        wo.get(NDArrayIndex.all(), NDArrayIndex.interval(head * s.headDim(), (head + 1) * s.headDim())).assign(0);
-      }
-      layers.add(new LayerWeights(w.attnNorm(), w.wq(), w.wk(), w.wv(), wo, w.ffnNorm(), w.gate(), w.up(), down));
-    }
-    LlamaWeights weights = model.weights();
-    return new LlamaModel(
-        model.config(),
-        new LlamaWeights(weights.tokenEmbedding(), layers, weights.finalNorm(), weights.classifier()));
+  /** The model the tests recover: 20 % of the parameters removed from layers 1..3, as the paper prunes. */
+  static LlamaModel prune(LlamaModel model, Tokenizer tokenizer, String calibrationText) {
+    CalibrationSet calibration = CalibrationSet.fromText(
+        calibrationText, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.WIDTH_SAMPLE_LENGTH, 3);
+    return WidthPruner.prune(model, calibration, WidthPruningSettings.llmPruner(1, 3, 0.2)).model();
   }
 
   /** Mean next-token loss over the held-out windows, computed here independently of the runner. */
@@ -114,7 +104,7 @@ class LoraRecoveryRunnerTest {
   }
 
   @Test
-  void theCutDamagesTheModel() {
+  void pruningDamagesTheModel() {
     assertThat(validation.size()).isEqualTo(24);
     assertThat(train.size()).isGreaterThan(60);
     assertThat(Math.exp(damagedLoss)).isGreaterThan(Math.exp(pretrainedLoss) * 1.5);
@@ -311,7 +301,9 @@ class LoraRecoveryRunnerTest {
     assertThat(runner(SHORT.withLearningRate(1e-3)).fingerprint()).isNotEqualTo(base);
     assertThat(LoraRecoveryRunner.builder(damaged, validation, validation).settings(SHORT).build().fingerprint())
         .isNotEqualTo(base);
-    assertThat(LoraRecoveryRunner.weightsHash(cut(damaged))).isEqualTo(LoraRecoveryRunner.weightsHash(damaged));
+    // Pruning is deterministic, so pruning again gives the same weights and the same fingerprint.
+    assertThat(LoraRecoveryRunner.weightsHash(prune(pretrainedModel, tokenizerUsed, calibrationText)))
+        .isEqualTo(LoraRecoveryRunner.weightsHash(damaged));
     assertThat(LoraRecoveryRunner.weightsHash(LlamaModel.randomInit(damaged.config(), 1, DataType.FLOAT)))
         .isNotEqualTo(LoraRecoveryRunner.weightsHash(damaged));
   }
