@@ -52,6 +52,12 @@ final class CachingRecoveryRunner implements RecoveryRunner<RecoveredModel> {
     return last != null && seed == lastSeed && config.equals(lastConfig);
   }
 
+  /** Lets go of the kept model without releasing it: its new owner (the caller) keeps it. */
+  void handOver() {
+    last = null;
+    lastConfig = null;
+  }
+
   /** Recoveries run through the delegate so far. */
   int recoveries() {
     return recoveries;

@@ -183,6 +183,9 @@ public final class PrunedModelSearch {
     listeners.forEach(spec::listener);
     SearchResult search = RankAdaptor.search(searchOptions.apply(spec).build());
 
+    // Before the baselines: the search's last recovery may be the best and still be kept.
+    RecoveredModel best = bestModel(search.best());
+    runner.handOver();
     Map<String, Observation> baselineObservations = new LinkedHashMap<>();
     if (baselines) {
       for (String name : List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE)) {
@@ -191,7 +194,6 @@ public final class PrunedModelSearch {
       }
     }
 
-    RecoveredModel best = bestModel(search.best());
     Optional<Path> adapters = Optional.empty();
     Optional<Path> merged = Optional.empty();
     Optional<Path> resultFile = Optional.empty();

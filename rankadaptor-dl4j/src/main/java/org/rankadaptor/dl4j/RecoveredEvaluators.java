@@ -19,6 +19,9 @@ public final class RecoveredEvaluators {
   /** Sequences per forward pass when scoring. */
   private static final int SCORING_BATCH = 8;
 
+  /** Tokens encoded beyond a cap, so that the text cut cannot change the tokens kept. */
+  static final int PREFIX_MARGIN_TOKENS = 64;
+
   private RecoveredEvaluators() {}
 
   /** The model with its adapters, seen as a scorer. */
@@ -30,17 +33,36 @@ public final class RecoveredEvaluators {
    * Perplexity of a text (score {@code -log ppl}), windows of {@code window} tokens with stride
    * {@code window - 1}.
    *
+   * <p>With a token cap, only a prefix of the text is encoded: one long enough to hold the cap plus a
+   * margin of {@value #PREFIX_MARGIN_TOKENS} tokens, so that the tokens kept are those of the whole text
+   * while the encoding (quadratic in length for llama2.c tokenizers) stays short on large corpora.
+   *
    * @param maxTokens tokens scored at most (0: the whole text), for a cheaper estimate inside a search
    */
   public static PerplexityEvaluator<RecoveredModel> perplexity(
       String taskId, String text, Tokenizer tokenizer, int window, int maxTokens) {
+    int[] tokens = maxTokens > 0 ? encodePrefix(text, tokenizer, maxTokens) : tokenizer.encode(text, true, false);
     PerplexityEvaluator.Builder<RecoveredModel> b =
-        PerplexityEvaluator.<RecoveredModel>builder(taskId, text, tokenizer, RecoveredEvaluators::scoring)
+        PerplexityEvaluator.<RecoveredModel>builder(taskId, tokens, RecoveredEvaluators::scoring)
             .window(window, window - 1);
     if (maxTokens > 0) {
       b.maxTokens(maxTokens);
     }
     return b.build();
+  }
+
+  /** The encoding (with BOS) of the shortest doubling prefix that yields {@code maxTokens} plus the margin. */
+  static int[] encodePrefix(String text, Tokenizer tokenizer, int maxTokens) {
+    long wanted = (long) maxTokens + PREFIX_MARGIN_TOKENS;
+    int chars = (int) Math.min(text.length(), Math.max(256, wanted * 4));
+    while (true) {
+      int end = chars < text.length() && Character.isHighSurrogate(text.charAt(chars - 1)) ? chars - 1 : chars;
+      int[] tokens = tokenizer.encode(text.substring(0, end), true, false);
+      if (tokens.length >= wanted || chars == text.length()) {
+        return tokens;
+      }
+      chars = (int) Math.min(text.length(), 2L * chars);
+    }
   }
 
   /**

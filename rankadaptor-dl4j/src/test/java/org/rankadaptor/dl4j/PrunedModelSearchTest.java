@@ -87,7 +87,7 @@ class PrunedModelSearchTest {
     recoveryRunner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation()).settings(RECOVERY).build();
     target = RecoveredEvaluators.perplexity("tinystories", heldOut, tokenizer, 128, 512);
     String wiki = Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw"));
-    wikitext = RecoveredEvaluators.perplexity("wikitext2", wiki.substring(0, 20_000), tokenizer, 128, 256);
+    wikitext = RecoveredEvaluators.perplexity("wikitext2", wiki, tokenizer, 128, 256);
     List<AlpacaData.Record> records = AlpacaData.read(SharedFiles.require("data/text/alpaca/alpaca_data_1k.json"));
     alpaca = RecoveredEvaluators.perplexity(
         "alpaca", RecoveredEvaluators.alpacaText(records.subList(0, 20)), tokenizer, 128, 256);
