@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.collect.ImmutableMap;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -160,8 +161,10 @@ public final class PrunedModelSearch {
   public PrunedSearchResult run() throws IOException {
     Nd4jRuntime.ensureInitialized();
     String[] sourceIds = sources.stream().map(Evaluator::taskId).toArray(String[]::new);
+    // A space smaller than the request is taken whole (sampling distinct configurations would fail).
+    int sourceCount = space.size().min(BigInteger.valueOf(sourceConfigurations)).intValue();
     List<RankConfig> sourceConfigs =
-        sourceIds.length == 0 ? List.of() : space.sample(sourceConfigurations, mix(seed, SOURCE_SALT), true);
+        sourceIds.length == 0 ? List.of() : space.sample(sourceCount, mix(seed, SOURCE_SALT), true);
     for (RankConfig config : sourceConfigs) {
       measure(config, sources, "source");
     }
