@@ -1,0 +1,574 @@
+package org.rankadaptor.dl4j;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.collect.ImmutableMap;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import org.rankadaptor.Evaluator;
+import org.rankadaptor.IterationRecord;
+import org.rankadaptor.Observation;
+import org.rankadaptor.ObservationStore;
+import org.rankadaptor.PerformanceModel;
+import org.rankadaptor.Provenance;
+import org.rankadaptor.RankAdaptor;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.RecoveryFailedException;
+import org.rankadaptor.RecoveryRunner;
+import org.rankadaptor.SearchListener;
+import org.rankadaptor.SearchResult;
+import org.rankadaptor.SearchSpec;
+import org.rankadaptor.dl4j.io.SafetensorsDType;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
+import org.rankadaptor.dl4j.llama.LlamaModel;
+import org.rankadaptor.dl4j.llama.LoraAdapters;
+import org.rankadaptor.dl4j.llama.LoraMerge;
+import org.rankadaptor.dl4j.llama.PeftAdapters;
+import org.rankadaptor.dl4j.predictor.MlpConfig;
+import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
+import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.recover.RecoveryBaselines;
+import org.rankadaptor.dl4j.recover.TrainingLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RankAdaptor on a real pruned model, end to end: offline meta-learning data from real recoveries
+ * measured on source tasks, the search on the target task, the best configuration's recovered model
+ * and its PEFT adapters, and the provenance of it all.
+ *
+ * <pre>{@code
+ * PrunedSearchResult result = PrunedModelSearch.builder(prunedModel, recoveryRunner, targetEvaluator)
+ *     .space(RankSpace.builder(32).searchLayers(4, 29).build())
+ *     .source(wikitextPerplexity).source(alpacaPerplexity)
+ *     .store(ObservationStore.open(Path.of("runs/observations.jsonl")))
+ *     .seed(42).maxEvaluations(20)
+ *     .outputFolder(Path.of("runs/piqa"))
+ *     .build()
+ *     .run();
+ * }</pre>
+ *
+ * <p><b>Meta-learning data.</b> {@code sourceConfigurations} distinct configurations drawn from the
+ * space with a seed derived from the search seed are recovered once each and measured on every source
+ * task; each measurement is appended to the store under its source task. Measurements already in the
+ * store (same task, configuration, recovery seed and fingerprints) are not made again, so a second
+ * call with the same store recovers none of them. The target task is never a source.
+ *
+ * <p><b>Resuming.</b> Every measurement goes to the store as soon as it is made and every choice is
+ * seeded, so a run killed at any point and started again over the same store replays its choices,
+ * takes the finished measurements from the store and loses at most the one in flight. The best
+ * configuration's adapters are taken from a previous run's output folder when its result file names
+ * the same configuration, recovery seed and fingerprints; otherwise that configuration is recovered
+ * again (recovery is deterministic for a seed).
+ */
+public final class PrunedModelSearch {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PrunedModelSearch.class);
+
+  /** File names inside the output folder. */
+  public static final String ADAPTERS_FOLDER = "adapters";
+
+  public static final String MERGED_FOLDER = "merged";
+  public static final String RESULT_FILE = "result.json";
+  public static final String PROVENANCE_FILE = "provenance.json";
+
+  /** Salt of the seed that draws the meta-learning configurations. */
+  private static final long SOURCE_SALT = 0x50_52_55_4E_45_44L;
+
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+  private final LlamaModel model;
+  private final CachingRecoveryRunner runner;
+  private final Evaluator<RecoveredModel> target;
+  private final List<Evaluator<RecoveredModel>> sources;
+  private final RankSpace space;
+  private final int sourceConfigurations;
+  private final ObservationStore store;
+  private final long seed;
+  private final long recoverySeed;
+  private final int maxEvaluations;
+  private final PerformanceModel performanceModel;
+  private final UnaryOperator<SearchSpec.Builder<RecoveredModel>> searchOptions;
+  private final List<SearchListener> listeners;
+  private final boolean baselines;
+  private final Path outputFolder; // null: nothing written
+  private final boolean saveMerged;
+  private final String pruningReportJson; // null: none
+  private final Map<String, String> settings;
+
+  private PrunedModelSearch(Builder b) {
+    this.model = b.model;
+    this.runner = new CachingRecoveryRunner(b.runner);
+    this.target = b.target;
+    this.sources = List.copyOf(b.sources);
+    this.space = b.space != null ? b.space : RankSpace.builder(model.config().nLayers()).build();
+    this.sourceConfigurations = b.sourceConfigurations;
+    this.store = b.store;
+    this.seed = b.seed;
+    this.recoverySeed = b.recoverySeed != null ? b.recoverySeed : b.seed;
+    this.maxEvaluations = b.maxEvaluations;
+    this.performanceModel = b.performanceModel != null
+        ? b.performanceModel
+        : new MlpPerformanceModel(space, MlpConfig.paper().withSeed(b.seed));
+    this.searchOptions = b.searchOptions;
+    this.listeners = List.copyOf(b.listeners);
+    this.baselines = b.baselines;
+    this.outputFolder = b.outputFolder;
+    this.saveMerged = b.saveMerged;
+    this.pruningReportJson = b.pruningReportJson;
+    this.settings = ImmutableMap.copyOf(new TreeMap<>(b.settings));
+  }
+
+  /**
+   * Starts a search.
+   *
+   * @param prunedModel the pruned model that {@code runner} recovers; its layer count is the space's
+   * @param runner recovers {@code prunedModel} for a configuration, such as a {@code LoraRecoveryRunner}
+   * @param target measures a recovered model on the target task
+   */
+  public static Builder builder(
+      LlamaModel prunedModel, RecoveryRunner<RecoveredModel> runner, Evaluator<RecoveredModel> target) {
+    return new Builder(prunedModel, runner, target);
+  }
+
+  /** The search space. */
+  public RankSpace space() {
+    return space;
+  }
+
+  /**
+   * Runs everything: meta-learning data, search, baselines, the final model and the output files.
+   *
+   * @throws IOException when an output file cannot be written or a previous run's adapters cannot be read
+   * @throws org.rankadaptor.RankAdaptorException when no target evaluation succeeded
+   */
+  public PrunedSearchResult run() throws IOException {
+    Nd4jRuntime.ensureInitialized();
+    String[] sourceIds = sources.stream().map(Evaluator::taskId).toArray(String[]::new);
+    // A space smaller than the request is taken whole (sampling distinct configurations would fail).
+    int sourceCount = space.size().min(BigInteger.valueOf(sourceConfigurations)).intValue();
+    List<RankConfig> sourceConfigs =
+        sourceIds.length == 0 ? List.of() : space.sample(sourceCount, mix(seed, SOURCE_SALT), true);
+    for (RankConfig config : sourceConfigs) {
+      measure(config, sources, "source");
+    }
+    int sourceObservations = 0;
+    for (Evaluator<RecoveredModel> source : sources) {
+      sourceObservations += (int) store.forTask(source.taskId()).stream().filter(Observation::succeeded).count();
+    }
+    LOG.info("{} source observations on {} for meta-learning", sourceObservations, List.of(sourceIds));
+
+    SearchSpec.Builder<RecoveredModel> spec = SearchSpec.builder(performanceModel, runner, target)
+        .store(store)
+        .seed(seed)
+        .recoverySeed(recoverySeed)
+        .maxEvaluations(maxEvaluations)
+        .metaLearning(sourceIds.length > 0);
+    if (sourceIds.length > 0) {
+      spec.sourceTasks(sourceIds);
+    }
+    listeners.forEach(spec::listener);
+    SearchResult search = RankAdaptor.search(searchOptions.apply(spec).build());
+
+    // Before the baselines: the search's last recovery may be the best and still be kept.
+    RecoveredModel best = bestModel(search.best());
+    runner.handOver();
+    Map<String, Observation> baselineObservations = new LinkedHashMap<>();
+    if (baselines) {
+      for (String name : List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE)) {
+        RankConfig config = RecoveryBaselines.byName(name, space);
+        baselineObservations.put(name, measure(config, List.of(target), "baseline:" + name).get(0));
+      }
+    }
+
+    Optional<Path> adapters = Optional.empty();
+    Optional<Path> merged = Optional.empty();
+    Optional<Path> resultFile = Optional.empty();
+    Optional<Path> provenanceFile = Optional.empty();
+    if (outputFolder != null) {
+      Files.createDirectories(outputFolder);
+      Map<String, String> metadata = adapterMetadata(search);
+      if (hasAdapters(best.adapters())) {
+        adapters = Optional.of(outputFolder.resolve(ADAPTERS_FOLDER));
+        PeftAdapters.write(best.adapters(), model.config(), adapters.get(), "rankadaptor-pruned",
+            SafetensorsDType.F32, metadata);
+      }
+      if (saveMerged) {
+        merged = Optional.of(outputFolder.resolve(MERGED_FOLDER));
+        LlamaModel mergedModel = hasAdapters(best.adapters()) ? LoraMerge.merge(model, best.adapters()) : model;
+        LlamaCheckpoints.save(mergedModel, merged.get(), metadata);
+      }
+      resultFile = Optional.of(outputFolder.resolve(RESULT_FILE));
+      JSON.writeValue(resultFile.get().toFile(), resultJson(search, baselineObservations));
+      provenanceFile = Optional.of(outputFolder.resolve(PROVENANCE_FILE));
+      JSON.writeValue(provenanceFile.get().toFile(), provenanceJson(search, sourceConfigs, sourceObservations));
+    }
+    LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), runner.recoveries());
+    return new PrunedSearchResult(search, best, baselineObservations, sourceObservations, runner.recoveries(),
+        adapters, merged, resultFile, provenanceFile);
+  }
+
+  /**
+   * Observations of {@code config} on each evaluator's task, from the store when there, otherwise from
+   * one recovery measured on every task still missing (and appended to the store).
+   */
+  private List<Observation> measure(RankConfig config, List<Evaluator<RecoveredModel>> evaluators, String role) {
+    List<Observation> out = new ArrayList<>();
+    RecoveredModel recovered = null;
+    RecoveryFailedException failure = null;
+    for (Evaluator<RecoveredModel> evaluator : evaluators) {
+      Optional<Observation> stored = stored(evaluator, config);
+      if (stored.isPresent()) {
+        out.add(stored.get());
+        continue;
+      }
+      Provenance provenance = new Provenance(recoverySeed, runner.fingerprint(), evaluator.fingerprint(),
+          Map.of("search.seed", Long.toString(seed), "role", role));
+      long start = System.nanoTime();
+      if (recovered == null && failure == null) {
+        try {
+          recovered = runner.recover(config, recoverySeed);
+        } catch (RecoveryFailedException e) {
+          failure = e;
+        }
+      }
+      Observation observation = failure != null
+          ? Observation.failed(evaluator.taskId(), config, failure.getMessage(), seconds(start), provenance)
+          : Observation.succeeded(evaluator.taskId(), config, evaluator.evaluate(recovered), seconds(start),
+              provenance);
+      store.append(observation);
+      out.add(observation);
+    }
+    return out;
+  }
+
+  private Optional<Observation> stored(Evaluator<RecoveredModel> evaluator, RankConfig config) {
+    String runnerPrint = runner.fingerprint();
+    String dataPrint = evaluator.fingerprint();
+    return store.forTask(evaluator.taskId()).stream()
+        .filter(o -> o.config().equals(config)
+            && o.provenance().seed() == recoverySeed
+            && o.provenance().modelFingerprint().equals(runnerPrint)
+            && o.provenance().dataFingerprint().equals(dataPrint))
+        .findFirst();
+  }
+
+  /** The best configuration's model: kept from the last recovery, read from a previous run, or recovered. */
+  private RecoveredModel bestModel(RankConfig best) throws IOException {
+    if (outputFolder != null && !runner.isCached(best, recoverySeed)) {
+      Optional<LoraAdapters> previous = previousAdapters(best);
+      if (previous.isPresent()) {
+        LOG.info("adapters of {} taken from the previous run in {}", best, outputFolder);
+        // No training happened in this run: the log is empty.
+        TrainingLog none = new TrainingLog(List.of(), List.of(), 0, Double.NaN, 0, 0, 0);
+        return new RecoveredModel(model, previous.get(), best, none,
+            new Provenance(recoverySeed, runner.fingerprint(), "", Map.of("ranks", best.format(),
+                "adapters", outputFolder.resolve(ADAPTERS_FOLDER).toString())));
+      }
+    }
+    return runner.recover(best, recoverySeed);
+  }
+
+  private Optional<LoraAdapters> previousAdapters(RankConfig best) throws IOException {
+    Path result = outputFolder.resolve(RESULT_FILE);
+    if (!Files.isRegularFile(result)) {
+      return Optional.empty();
+    }
+    JsonNode json;
+    try {
+      json = JSON.readTree(result.toFile());
+    } catch (IOException e) {
+      LOG.warn("{} cannot be read ({}); the best configuration is recovered again", result, e.getMessage());
+      return Optional.empty();
+    }
+    boolean same = best.format().equals(json.path("best").asText())
+        && json.path("recoverySeed").asLong() == recoverySeed
+        && json.path("recoveryFingerprint").asText().equals(runner.fingerprint());
+    if (!same) {
+      return Optional.empty();
+    }
+    Path folder = outputFolder.resolve(ADAPTERS_FOLDER);
+    return Files.isDirectory(folder)
+        ? Optional.of(PeftAdapters.read(folder, model.config(), model.dataType()))
+        : Optional.empty();
+  }
+
+  private static boolean hasAdapters(LoraAdapters adapters) {
+    for (int l = 0; l < adapters.nLayers(); l++) {
+      if (!adapters.layer(l).isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Map<String, String> adapterMetadata(SearchResult search) {
+    Map<String, String> m = new TreeMap<>();
+    m.put("rankadaptor.ranks", search.best().format());
+    m.put("rankadaptor.recovery_seed", Long.toString(recoverySeed));
+    m.put("rankadaptor.search_seed", Long.toString(seed));
+    m.put("rankadaptor.task", target.taskId());
+    m.put("rankadaptor.score", Double.toString(search.bestScore()));
+    return m;
+  }
+
+  private ObjectNode resultJson(SearchResult search, Map<String, Observation> baselineObservations) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("task", target.taskId());
+    root.put("best", search.best().format());
+    root.put("bestScore", search.bestScore());
+    root.set("bestMetrics", JSON.valueToTree(search.bestObservation().metrics()));
+    root.put("stopReason", search.stopReason().name());
+    root.put("evaluations", search.trace().size());
+    root.put("newEvaluations", search.newEvaluations());
+    root.put("recoverySeed", recoverySeed);
+    root.put("searchSeed", seed);
+    root.put("recoveryFingerprint", runner.fingerprint());
+    root.put("space", space.describe());
+    ArrayNode trace = root.putArray("trace");
+    for (IterationRecord r : search.trace()) {
+      ObjectNode row = trace.addObject();
+      row.put("index", r.index());
+      row.put("phase", r.phase().name());
+      row.put("config", r.config().format());
+      putNumber(row, "predicted", r.predicted());
+      putNumber(row, "predictedStd", r.predictedStd());
+      putNumber(row, "measured", r.observation().score());
+      row.put("status", r.observation().status().name());
+      row.put("reused", r.reused());
+      row.set("metrics", JSON.valueToTree(r.observation().metrics()));
+    }
+    ObjectNode base = root.putObject("baselines");
+    baselineObservations.forEach((name, o) -> {
+      ObjectNode row = base.putObject(name);
+      row.put("config", o.config().format());
+      row.put("status", o.status().name());
+      putNumber(row, "measured", o.score());
+      row.set("metrics", JSON.valueToTree(o.metrics()));
+    });
+    return root;
+  }
+
+  private ObjectNode provenanceJson(SearchResult search, List<RankConfig> sourceConfigs, int sourceObservations)
+      throws IOException {
+    ObjectNode root = JSON.createObjectNode();
+    root.set("search", JSON.valueToTree(search.provenance()));
+    root.put("targetTask", target.taskId());
+    root.put("targetFingerprint", target.fingerprint());
+    ObjectNode src = root.putObject("sources");
+    for (Evaluator<RecoveredModel> source : sources) {
+      src.put(source.taskId(), source.fingerprint());
+    }
+    ArrayNode configs = root.putArray("sourceConfigurations");
+    sourceConfigs.forEach(c -> configs.add(c.format()));
+    root.put("sourceObservations", sourceObservations);
+    root.put("recoveryFingerprint", runner.fingerprint());
+    root.put("recoverySeed", recoverySeed);
+    root.put("performanceModel", performanceModel.getClass().getSimpleName());
+    root.put("recoveriesThisRun", runner.recoveries());
+    root.put("store", store.path().map(Path::toString).orElse("(in memory)"));
+    root.set("runtime", JSON.valueToTree(Nd4jRuntime.report()));
+    root.set("pruning", pruningReportJson == null ? JSON.nullNode() : JSON.readTree(pruningReportJson));
+    root.set("settings", JSON.valueToTree(settings));
+    return root;
+  }
+
+  private static void putNumber(ObjectNode node, String name, double value) {
+    if (Double.isFinite(value)) {
+      node.put(name, value);
+    } else {
+      node.putNull(name);
+    }
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** SplitMix64's finaliser: a seed for one purpose, decorrelated from the search's own streams. */
+  private static long mix(long seed, long salt) {
+    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  /** Settings of a {@link PrunedModelSearch}; only the seed has no default. */
+  public static final class Builder {
+    private final LlamaModel model;
+    private final RecoveryRunner<RecoveredModel> runner;
+    private final Evaluator<RecoveredModel> target;
+    private final List<Evaluator<RecoveredModel>> sources = new ArrayList<>();
+    private RankSpace space;
+    private int sourceConfigurations = 3;
+    private ObservationStore store = ObservationStore.inMemory();
+    private Long seedOrNull;
+    private long seed;
+    private Long recoverySeed;
+    private int maxEvaluations = 30;
+    private PerformanceModel performanceModel;
+    private UnaryOperator<SearchSpec.Builder<RecoveredModel>> searchOptions = UnaryOperator.identity();
+    private final List<SearchListener> listeners = new ArrayList<>();
+    private boolean baselines = true;
+    private Path outputFolder;
+    private boolean saveMerged;
+    private String pruningReportJson;
+    private final Map<String, String> settings = new TreeMap<>();
+
+    private Builder(LlamaModel model, RecoveryRunner<RecoveredModel> runner, Evaluator<RecoveredModel> target) {
+      this.model = Objects.requireNonNull(model, "prunedModel");
+      this.runner = Objects.requireNonNull(runner, "runner");
+      this.target = Objects.requireNonNull(target, "target");
+    }
+
+    /** The search space; default: every layer searched over {@link RankSpace#DEFAULT_CANDIDATES}. */
+    public Builder space(RankSpace value) {
+      this.space = Objects.requireNonNull(value, "space");
+      return this;
+    }
+
+    /** Adds a source task for offline meta-learning; it must differ from the target. */
+    public Builder source(Evaluator<RecoveredModel> value) {
+      Objects.requireNonNull(value, "source");
+      if (value.taskId().equals(target.taskId())) {
+        throw new IllegalArgumentException("source task " + value.taskId() + " is the target task");
+      }
+      if (sources.stream().anyMatch(s -> s.taskId().equals(value.taskId()))) {
+        throw new IllegalArgumentException("source task " + value.taskId() + " is given twice");
+      }
+      sources.add(value);
+      return this;
+    }
+
+    /** Configurations recovered and measured on every source task for meta-learning (default 3). */
+    public Builder sourceConfigurations(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("source configurations must be at least 1, got " + value);
+      }
+      this.sourceConfigurations = value;
+      return this;
+    }
+
+    /** Where every measurement is kept; a file-backed store makes the run resumable (default in memory). */
+    public Builder store(ObservationStore value) {
+      this.store = Objects.requireNonNull(value, "store");
+      return this;
+    }
+
+    /** Seed of every choice of the search and of the meta-learning configurations. Required. */
+    public Builder seed(long value) {
+      this.seedOrNull = value;
+      this.seed = value;
+      return this;
+    }
+
+    /** Seed of every recovery (default: the seed), the same for every configuration. */
+    public Builder recoverySeed(long value) {
+      this.recoverySeed = value;
+      return this;
+    }
+
+    /** Budget of target evaluations (default 30). */
+    public Builder maxEvaluations(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("max evaluations must be at least 1, got " + value);
+      }
+      this.maxEvaluations = value;
+      return this;
+    }
+
+    /**
+     * The performance model; default an {@link MlpPerformanceModel} with the paper's network seeded by
+     * the search seed. Its space must be the search space.
+     */
+    public Builder performanceModel(PerformanceModel value) {
+      this.performanceModel = Objects.requireNonNull(value, "performanceModel");
+      return this;
+    }
+
+    /** Further settings of the core search (convergence, acquisition, candidates, warm-up). */
+    public Builder searchOptions(UnaryOperator<SearchSpec.Builder<RecoveredModel>> value) {
+      this.searchOptions = Objects.requireNonNull(value, "searchOptions");
+      return this;
+    }
+
+    /** Hears the target search's progress. */
+    public Builder listener(SearchListener value) {
+      listeners.add(Objects.requireNonNull(value, "listener"));
+      return this;
+    }
+
+    /** Whether to measure uniform rank 8 and no recovery on the target too (default true). */
+    public Builder baselines(boolean value) {
+      this.baselines = value;
+      return this;
+    }
+
+    /** Where adapters, result and provenance go (default: nothing is written). */
+    public Builder outputFolder(Path value) {
+      this.outputFolder = Objects.requireNonNull(value, "outputFolder");
+      return this;
+    }
+
+    /** Whether to also save the pruned model with the best adapters merged in (default false). */
+    public Builder saveMergedModel(boolean value) {
+      this.saveMerged = value;
+      return this;
+    }
+
+    /** The pruning report (as JSON, e.g. {@code PruningReport.toJson()}) for the provenance file. */
+    public Builder pruningReport(String json) {
+      this.pruningReportJson = Objects.requireNonNull(json, "json");
+      return this;
+    }
+
+    /** A setting recorded in the provenance file (recovery settings, data files, ...). */
+    public Builder setting(String key, String value) {
+      settings.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException without a seed, or when the performance model's space is not the
+     *     search space or the space's layer count is not the model's
+     */
+    public PrunedModelSearch build() {
+      if (seedOrNull == null) {
+        throw new IllegalStateException("a search needs an explicit seed: call seed(long)");
+      }
+      RankSpace s = space != null ? space : RankSpace.builder(model.config().nLayers()).build();
+      if (s.numLayers() != model.config().nLayers()) {
+        throw new IllegalStateException("the space has " + s.numLayers() + " layers, the pruned model "
+            + model.config().nLayers());
+      }
+      if (performanceModel != null && !performanceModel.space().equals(s)) {
+        throw new IllegalStateException("the performance model's space " + performanceModel.space().describe()
+            + " is not the search space " + s.describe());
+      }
+      if (pruningReportJson != null) {
+        try {
+          JSON.readTree(pruningReportJson);
+        } catch (IOException e) {
+          throw new IllegalStateException("the pruning report is not JSON: " + e.getMessage(), e);
+        }
+      }
+      return new PrunedModelSearch(this);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package org.rankadaptor.dl4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rankadaptor.Evaluator;
+import org.rankadaptor.IterationRecord;
+import org.rankadaptor.Observation;
+import org.rankadaptor.ObservationStore;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.RecoveryRunner;
+import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
+import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.llama.LlamaModel;
+import org.rankadaptor.dl4j.llama.LoraAdapter;
+import org.rankadaptor.dl4j.llama.LoraAdapters;
+import org.rankadaptor.dl4j.llama.LoraTarget;
+import org.rankadaptor.dl4j.llama.PeftAdapters;
+import org.rankadaptor.dl4j.predictor.MlpConfig;
+import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
+import org.rankadaptor.dl4j.prune.CalibrationSet;
+import org.rankadaptor.dl4j.prune.WidthPruner;
+import org.rankadaptor.dl4j.prune.WidthPruningResult;
+import org.rankadaptor.dl4j.prune.WidthPruningSettings;
+import org.rankadaptor.dl4j.recover.AlpacaData;
+import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
+import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.recover.RecoverySettings;
+import org.rankadaptor.dl4j.recover.TextWindows;
+import org.rankadaptor.dl4j.recover.TrainingData;
+import org.rankadaptor.dl4j.testing.SharedFiles;
+
+/**
+ * The whole pipeline on stories260K: width-pruned by 20 % in layers 1..3, recovered with a few LoRA
+ * steps on TinyStories windows, searched for held-out TinyStories perplexity after meta-learning from
+ * WikiText-2 and Alpaca perplexity. Budgets are tiny: the point is the wiring, not the ranks found.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PrunedModelSearchTest {
+
+  private static final long SEED = 11;
+  private static final int EVALUATIONS = 3;
+  private static final int SOURCE_CONFIGS = 2;
+  private static final RecoverySettings RECOVERY = RecoverySettings.tiny().withMaxSteps(4).withEvalInterval(2);
+
+  @TempDir static Path dir;
+
+  private static LlamaModel pruned;
+  private static String pruningReport;
+  private static LoraRecoveryRunner recoveryRunner;
+  private static Evaluator<RecoveredModel> target;
+  private static Evaluator<RecoveredModel> wikitext;
+  private static Evaluator<RecoveredModel> alpaca;
+  private static RankSpace space;
+  private static PrunedSearchResult first;
+
+  @BeforeAll
+  static void prepare() throws IOException {
+    Nd4jRuntime.ensureInitialized();
+    LlamaModel model = LlamaModel.fromLlama2c(
+        Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
+    Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
+    String stories = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));
+    String recoveryText = stories.substring(0, stories.length() * 2 / 3);
+    String heldOut = stories.substring(stories.length() * 2 / 3);
+    WidthPruningResult cut = WidthPruner.prune(model,
+        CalibrationSet.fromText(recoveryText, tokenizer, 4, 64, SEED), WidthPruningSettings.llmPruner(1, 3, 0.2));
+    pruned = cut.model();
+    pruningReport = cut.report().toJson();
+    TrainingData.Split split = TextWindows.of(recoveryText, tokenizer, 64, 64).split(8, SEED);
+    recoveryRunner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation()).settings(RECOVERY).build();
+    target = RecoveredEvaluators.perplexity("tinystories", heldOut, tokenizer, 128, 512);
+    String wiki = Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw"));
+    wikitext = RecoveredEvaluators.perplexity("wikitext2", wiki, tokenizer, 128, 256);
+    List<AlpacaData.Record> records = AlpacaData.read(SharedFiles.require("data/text/alpaca/alpaca_data_1k.json"));
+    alpaca = RecoveredEvaluators.perplexity(
+        "alpaca", RecoveredEvaluators.alpacaText(records.subList(0, 20)), tokenizer, 128, 256);
+    space = RankSpace.builder(pruned.config().nLayers()).candidates(2, 4, 8).searchLayers(1, 3).build();
+  }
+
+  /** A small MLP so that meta-learning and updates stay quick. */
+  private static MlpPerformanceModel predictor() {
+    return new MlpPerformanceModel(space,
+        MlpConfig.paper().withEnsembleSize(2).withMeta(40, 4, 0.5).withEpochs(40).withSeed(SEED));
+  }
+
+  private static PrunedModelSearch search(RecoveryRunner<RecoveredModel> runner, ObservationStore store, Path out) {
+    return PrunedModelSearch.builder(pruned, runner, target)
+        .space(space)
+        .source(wikitext)
+        .source(alpaca)
+        .sourceConfigurations(SOURCE_CONFIGS)
+        .store(store)
+        .seed(SEED)
+        .maxEvaluations(EVALUATIONS)
+        .performanceModel(predictor())
+        .searchOptions(s -> s.convergence(0, 1))
+        .outputFolder(out)
+        .pruningReport(pruningReport)
+        .setting("recovery", RECOVERY.describe().toString())
+        .build();
+  }
+
+  @Test
+  @Order(1)
+  void searchesStoresAndWritesAdapters() throws IOException {
+    Path storeFile = dir.resolve("store.jsonl");
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      first = search(recoveryRunner, store, dir.resolve("out")).run();
+      assertThat(space.contains(first.best())).isTrue();
+      assertThat(first.search().trace()).hasSize(EVALUATIONS);
+      // Every target evaluation is in the store, and each source has one observation per source config.
+      List<Observation> targetObs = store.forTask("tinystories");
+      for (IterationRecord r : first.search().trace()) {
+        assertThat(targetObs).anySatisfy(o -> assertThat(o.config()).isEqualTo(r.config()));
+      }
+      assertThat(store.forTask("wikitext2")).hasSize(SOURCE_CONFIGS);
+      assertThat(store.forTask("alpaca")).hasSize(SOURCE_CONFIGS);
+      assertThat(first.sourceObservations()).isEqualTo(2 * SOURCE_CONFIGS);
+      // One recovery per source config serves both sources; the search's and the baselines' at most one
+      // each; the best is kept or recovered once more.
+      assertThat(first.recoveries()).isBetween(SOURCE_CONFIGS + EVALUATIONS, SOURCE_CONFIGS + EVALUATIONS + 3);
+      assertThat(first.baselines()).containsOnlyKeys("uniform", "none");
+      assertThat(first.baselines().get("uniform").config()).isEqualTo(RankConfig.uniform(5, 8));
+      assertThat(first.search().bestScore())
+          .isGreaterThanOrEqualTo(first.baselines().get("none").score() - 0.05);
+    }
+    // The adapters on disk are the best configuration's, value for value.
+    Path adapters = first.adapters().orElseThrow();
+    assertThat(adapters.resolve("adapter_config.json")).isRegularFile();
+    assertThat(adapters.resolve("adapter_model.safetensors")).isRegularFile();
+    LoraAdapters read = PeftAdapters.read(adapters, pruned.config(), DataType.FLOAT);
+    LoraAdapters kept = first.recovered().adapters();
+    for (int l = 0; l < pruned.config().nLayers(); l++) {
+      assertThat(read.layer(l).keySet()).isEqualTo(kept.layer(l).keySet());
+      for (Map.Entry<LoraTarget, LoraAdapter> e : kept.layer(l).entrySet()) {
+        LoraAdapter got = read.get(l, e.getKey());
+        assertThat(got.rank()).isEqualTo(first.best().rank(l));
+        assertThat(got.a().equalsWithEps(e.getValue().a(), 1e-6)).isTrue();
+        assertThat(got.b().equalsWithEps(e.getValue().b(), 1e-6)).isTrue();
+      }
+    }
+    JsonNode provenance = new ObjectMapper().readTree(first.provenanceFile().orElseThrow().toFile());
+    assertThat(provenance.path("pruning").path("method").asText()).isEqualTo("llm-pruner-width");
+    assertThat(provenance.path("runtime").path("blasVendor").isMissingNode()).isFalse();
+    assertThat(provenance.path("sources").has("wikitext2")).isTrue();
+    JsonNode result = new ObjectMapper().readTree(first.resultFile().orElseThrow().toFile());
+    assertThat(result.path("best").asText()).isEqualTo(first.best().format());
+    assertThat(result.path("trace")).hasSize(EVALUATIONS);
+  }
+
+  @Test
+  @Order(2)
+  void aRerunOverTheSameStoreRecoversNothing() throws IOException {
+    Path storeFile = dir.resolve("store.jsonl");
+    long lines = Files.lines(storeFile).count();
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      PrunedSearchResult again = search(recoveryRunner, store, dir.resolve("out")).run();
+      assertThat(again.recoveries()).isZero();
+      assertThat(again.search().newEvaluations()).isZero();
+      assertThat(again.best()).isEqualTo(first.best());
+      assertThat(again.search().bestScore()).isEqualTo(first.search().bestScore());
+      assertThat(again.search().trace()).extracting(IterationRecord::config)
+          .isEqualTo(first.search().trace().stream().map(IterationRecord::config).toList());
+      assertThat(store.size()).isEqualTo(lines);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aKilledRunResumesFromItsStoreToTheSameResult() throws IOException {
+    Path storeFile = dir.resolve("killed.jsonl");
+    AtomicInteger calls = new AtomicInteger();
+    // Dies in the middle of the search's second recovery (after the source configurations' recoveries).
+    int dieAt = SOURCE_CONFIGS + 2;
+    RecoveryRunner<RecoveredModel> dying = new RecoveryRunner<>() {
+      @Override
+      public RecoveredModel recover(RankConfig config, long seed) {
+        if (calls.incrementAndGet() == dieAt) {
+          throw new IllegalStateException("killed");
+        }
+        return recoveryRunner.recover(config, seed);
+      }
+
+      @Override
+      public String fingerprint() {
+        return recoveryRunner.fingerprint();
+      }
+    };
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      assertThatThrownBy(() -> search(dying, store, dir.resolve("killed-out")).run()).hasMessage("killed");
+      assertThat(store.size()).isEqualTo(2 * SOURCE_CONFIGS + 1);
+    }
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      PrunedSearchResult resumed = search(recoveryRunner, store, dir.resolve("killed-out")).run();
+      assertThat(resumed.best()).isEqualTo(first.best());
+      assertThat(resumed.search().trace()).extracting(IterationRecord::config)
+          .isEqualTo(first.search().trace().stream().map(IterationRecord::config).toList());
+      assertThat(resumed.search().newEvaluations()).isEqualTo(EVALUATIONS - 1);
+      assertThat(resumed.search().bestScore()).isEqualTo(first.search().bestScore());
+    }
+  }
+
+  @Test
+  void aSourceCannotBeTheTarget() {
+    assertThatThrownBy(() -> PrunedModelSearch.builder(pruned, recoveryRunner, target).source(target))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("tinystories");
+    assertThatThrownBy(() -> PrunedModelSearch.builder(pruned, recoveryRunner, target).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("seed");
+  }
+}

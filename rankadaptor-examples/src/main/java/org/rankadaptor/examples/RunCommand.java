@@ -1,0 +1,490 @@
+package org.rankadaptor.examples;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rankadaptor.Evaluator;
+import org.rankadaptor.IterationRecord;
+import org.rankadaptor.Observation;
+import org.rankadaptor.ObservationStore;
+import org.rankadaptor.PerformanceModel;
+import org.rankadaptor.RankAdaptorException;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.SearchListener;
+import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.dl4j.PrunedModelSearch;
+import org.rankadaptor.dl4j.PrunedSearchResult;
+import org.rankadaptor.dl4j.RecoveredEvaluators;
+import org.rankadaptor.dl4j.eval.TaskLoaders;
+import org.rankadaptor.dl4j.io.HfTokenizer;
+import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
+import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.io.Tokenizer;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
+import org.rankadaptor.dl4j.llama.LlamaModel;
+import org.rankadaptor.dl4j.predictor.MlpConfig;
+import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
+import org.rankadaptor.dl4j.prune.BlockImportance;
+import org.rankadaptor.dl4j.prune.CalibrationSet;
+import org.rankadaptor.dl4j.prune.DepthPruner;
+import org.rankadaptor.dl4j.prune.DepthPruningResult;
+import org.rankadaptor.dl4j.prune.DepthPruningSettings;
+import org.rankadaptor.dl4j.prune.GroupReduction;
+import org.rankadaptor.dl4j.prune.Importance;
+import org.rankadaptor.dl4j.prune.WidthPruner;
+import org.rankadaptor.dl4j.prune.WidthPruningResult;
+import org.rankadaptor.dl4j.prune.WidthPruningSettings;
+import org.rankadaptor.dl4j.recover.AlpacaData;
+import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
+import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.recover.RecoveryListener;
+import org.rankadaptor.dl4j.recover.RecoveryProgress;
+import org.rankadaptor.dl4j.recover.RecoverySettings;
+import org.rankadaptor.dl4j.recover.TextWindows;
+import org.rankadaptor.dl4j.recover.TrainingData;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The real pipeline on a model file: prune, then search per-layer LoRA ranks for the target task with
+ * real recoveries, after meta-learning from source tasks; writes the adapters, the result and its
+ * provenance to the output folder, and resumes from its store when run again.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Prunes a LLaMA-style model, then searches per-layer LoRA ranks for recovering it on a target task",
+        "with real LoRA recoveries, after meta-learning from source tasks. Resumes from its store.",
+        "Tasks: ppl:FILE (perplexity of a text, or of an Alpaca JSON file's records) or TASK:FILE for",
+        "an LLM-Adapters test.json (boolq, piqa, winogrande, arc_easy, arc_challenge, openbookqa)."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:a file or the search failed (the message says which)", "2:invalid arguments"})
+final class RunCommand implements Callable<Integer> {
+
+  enum Prune { width, depth, none }
+
+  enum Predictor { mlp, ridge }
+
+  private static final Pattern RANGE = Pattern.compile("(\\d+)\\.\\.(\\d+)");
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "PATH",
+      description = "llama2.c checkpoint (.bin) or Hugging Face model folder.")
+  Path model;
+
+  @Option(names = "--tokenizer", paramLabel = "PATH",
+      description = "llama2.c tokenizer (.bin) or tokenizer.json (default: the model folder's tokenizer.json).")
+  Path tokenizer;
+
+  @Option(names = "--prune", defaultValue = "width", description = "width, depth or none (default: ${DEFAULT-VALUE}).")
+  Prune prune;
+
+  @Option(names = "--ratio", defaultValue = "0.2",
+      description = "Width: share of the model's parameters removed; depth: share of blocks removed (default: ${DEFAULT-VALUE}).")
+  double ratio;
+
+  @Option(names = "--layers", paramLabel = "A..B",
+      description = "0-based layers pruned (width) or that may be removed (depth); their ranks are searched, others pinned at 8 (default: all).")
+  String layers;
+
+  @Option(names = "--importance", defaultValue = "taylor",
+      description = "Width: taylor, taylor2, vector, l2 or random; depth: taylor or ppl (default: ${DEFAULT-VALUE}).")
+  String importance;
+
+  @Option(names = "--calibration-samples", defaultValue = "10", description = "Calibration samples for pruning (default: ${DEFAULT-VALUE}).")
+  int calibrationSamples;
+
+  @Option(names = "--recovery-data", required = true, paramLabel = "FILE",
+      description = "Alpaca JSON (.json) or plain text used to recover the pruned model.")
+  Path recoveryData;
+
+  @Option(names = "--validation", defaultValue = "16", description = "Recovery examples held out for validation (default: ${DEFAULT-VALUE}).")
+  int validation;
+
+  @Option(names = "--target", required = true, paramLabel = "KIND:FILE", converter = TaskSpec.Converter.class,
+      description = "The task the ranks are searched for.")
+  TaskSpec target;
+
+  @Option(names = "--source", paramLabel = "KIND:FILE", converter = TaskSpec.Converter.class,
+      description = "A source task for meta-learning (repeatable).")
+  List<TaskSpec> sources = new ArrayList<>();
+
+  @Option(names = "--source-configs", defaultValue = "3", description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
+  int sourceConfigs;
+
+  @Option(names = "--evaluations", defaultValue = "10", description = "Budget of target evaluations (default: ${DEFAULT-VALUE}).")
+  int evaluations;
+
+  @Option(names = "--ranks", split = ",", defaultValue = "2,4,6,8,10,12", description = "Candidate ranks of searched layers (default: ${DEFAULT-VALUE}).")
+  int[] ranks;
+
+  @Option(names = "--predictor", defaultValue = "mlp", description = "mlp or ridge (default: ${DEFAULT-VALUE}).")
+  Predictor predictor;
+
+  @Option(names = "--meta-iterations", defaultValue = "400",
+      description = "Reptile iterations of the MLP's meta-learning (default: ${DEFAULT-VALUE}, the paper's).")
+  int metaIterations;
+
+  @Option(names = "--steps", defaultValue = "0", description = "Optimiser steps per recovery (default: the preset's).")
+  int steps;
+
+  @Option(names = "--recovery", defaultValue = "tiny", description = "Recovery preset: tiny or paper (default: ${DEFAULT-VALUE}).")
+  String recoveryPreset;
+
+  @Option(names = "--eval-tokens", defaultValue = "4096", description = "Tokens scored per perplexity task (default: ${DEFAULT-VALUE}).")
+  int evalTokens;
+
+  @Option(names = "--eval-items", defaultValue = "200", description = "Items per zero-shot task, drawn by the seed (default: ${DEFAULT-VALUE}).")
+  int evalItems;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+  Path outputDir;
+
+  @Option(names = "--store", paramLabel = "FILE", description = "Observation store (default: OUT/observations.jsonl).")
+  Path store;
+
+  @Option(names = "--merge", description = "Also save the pruned model with the best adapters merged in.")
+  boolean merge;
+
+  @Override
+  public Integer call() {
+    validateArguments();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      return execute();
+    } catch (IOException | RankAdaptorException | IllegalArgumentException | IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+  }
+
+  private void validateArguments() {
+    if (!(ratio > 0 && ratio < 1) && prune != Prune.none) {
+      throw usage("--ratio must be in (0, 1), got " + ratio);
+    }
+    if (layers != null && !RANGE.matcher(layers).matches()) {
+      throw usage("--layers must look like A..B (0-based, inclusive), got '" + layers + "'");
+    }
+    for (String[] positive : new String[][] {
+        {"--evaluations", Integer.toString(evaluations)}, {"--source-configs", Integer.toString(sourceConfigs)},
+        {"--calibration-samples", Integer.toString(calibrationSamples)}, {"--validation", Integer.toString(validation)},
+        {"--eval-items", Integer.toString(evalItems)}, {"--meta-iterations", Integer.toString(metaIterations)}}) {
+      if (Integer.parseInt(positive[1]) < 1) {
+        throw usage(positive[0] + " must be at least 1, got " + positive[1]);
+      }
+    }
+    if (steps < 0) {
+      throw usage("--steps must not be negative, got " + steps);
+    }
+    if (evalTokens < 2) {
+      throw usage("--eval-tokens must be at least 2, got " + evalTokens);
+    }
+    for (int r : ranks) {
+      if (r < 0) {
+        throw usage("--ranks must not be negative, got " + r);
+      }
+    }
+    if (!recoveryPreset.equals("tiny") && !recoveryPreset.equals("paper")) {
+      throw usage("--recovery must be tiny or paper, got '" + recoveryPreset + "'");
+    }
+    for (TaskSpec s : sources) {
+      if (s.taskId().equals(target.taskId())) {
+        throw usage("--source " + s + " is the target task");
+      }
+    }
+    requireFile(model, "--model");
+    requireFile(recoveryData, "--recovery-data");
+    requireFile(target.file(), "--target");
+    for (TaskSpec s : sources) {
+      requireFile(s.file(), "--source");
+    }
+    if (tokenizer == null && !Files.isDirectory(model)) {
+      throw usage("--tokenizer is required for a llama2.c checkpoint (" + model + ")");
+    }
+    if (tokenizer != null) {
+      requireFile(tokenizer, "--tokenizer");
+    }
+  }
+
+  private void requireFile(Path path, String option) {
+    if (!Files.exists(path)) {
+      throw usage(option + ": " + path + " does not exist");
+    }
+  }
+
+  private CommandLine.ParameterException usage(String message) {
+    return new CommandLine.ParameterException(spec.commandLine(), message);
+  }
+
+  private int execute() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("loading " + model);
+    err.flush();
+    LlamaModel original = Files.isDirectory(model)
+        ? LlamaCheckpoints.load(model, DataType.FLOAT)
+        : LlamaModel.fromLlama2c(Llama2cCheckpoint.read(model), DataType.FLOAT);
+    Tokenizer tok = loadTokenizer(original);
+    int n = original.config().nLayers();
+    int[] range = layerRange(n);
+
+    TrainingData data;
+    RecoverySettings settings = recoveryPreset.equals("paper") ? RecoverySettings.paper() : RecoverySettings.tiny();
+    if (steps > 0) {
+      settings = settings.withMaxSteps(steps);
+    }
+    int cutoff = Math.min(settings.cutoffLength(), original.config().maxSeqLen());
+    if (isJson(recoveryData)) {
+      data = AlpacaData.load(recoveryData, tok, cutoff);
+    } else {
+      data = TextWindows.of(Files.readString(recoveryData), tok, cutoff, cutoff);
+    }
+    if (data.size() <= validation) {
+      throw new IllegalArgumentException(recoveryData + " gives " + data.size()
+          + " examples, not more than the " + validation + " held out for validation (--validation)");
+    }
+    TrainingData.Split split = data.split(validation, seed);
+
+    LlamaModel pruned;
+    String report = null;
+    RankSpace.Builder space;
+    switch (prune) {
+      case width -> {
+        Importance criterion = widthImportance();
+        CalibrationSet calibration = criterion.needsGradients() ? calibration(split.train(), 64) : null;
+        err.println("width pruning " + ratio + " of the parameters in layers " + range[0] + ".." + range[1]);
+        err.flush();
+        WidthPruningResult r = WidthPruner.prune(original, calibration,
+            new WidthPruningSettings(criterion, GroupReduction.SUM, range[0], range[1], ratio, seed));
+        pruned = r.model();
+        report = r.report().toJson();
+        space = RankSpace.builder(n).candidates(ranks).searchLayers(range[0], range[1]);
+      }
+      case depth -> {
+        int blocks = Math.max(1, (int) Math.round(ratio * n));
+        err.println("depth pruning " + blocks + " of " + n + " blocks from layers " + range[0] + ".." + range[1]);
+        err.flush();
+        DepthPruningResult r = DepthPruner.prune(original, calibration(split.train(), 128),
+            new DepthPruningSettings(depthImportance(), blocks, range[0], n - 1 - range[1]));
+        pruned = r.model();
+        report = r.report().toJson();
+        space = RankSpace.builder(pruned.config().nLayers()).candidates(ranks);
+      }
+      default -> {
+        pruned = original;
+        space = RankSpace.builder(n).candidates(ranks);
+        if (layers != null) {
+          space.searchLayers(range[0], range[1]);
+        }
+      }
+    }
+    RankSpace rankSpace = space.build();
+
+    LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
+        .settings(settings)
+        .listener(new Progress(err))
+        .build();
+    Evaluator<RecoveredModel> targetEvaluator = evaluator(target, tok);
+    MlpConfig paperMlp = MlpConfig.paper();
+    PerformanceModel performance = predictor == Predictor.ridge
+        ? new BayesianRidgeModel(rankSpace)
+        : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seed)
+            .withMeta(metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
+    Path storeFile = store != null ? store : outputDir.resolve("observations.jsonl");
+    try (ObservationStore observations = ObservationStore.open(storeFile)) {
+      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
+          .space(rankSpace)
+          .sourceConfigurations(sourceConfigs)
+          .store(observations)
+          .seed(seed)
+          .maxEvaluations(evaluations)
+          .performanceModel(performance)
+          .outputFolder(outputDir)
+          .saveMergedModel(merge)
+          .listener(new SearchProgress(err))
+          .setting("model", model.toAbsolutePath().toString())
+          .setting("recoveryData", recoveryData.toAbsolutePath().toString())
+          .setting("recoveryDataFingerprint", data.fingerprint())
+          .setting("prune", prune.name())
+          .setting("predictor", predictor.name())
+          .setting("target", target.toString());
+      settings.describe().forEach((k, v) -> search.setting("recovery." + k, v));
+      if (report != null) {
+        search.pruningReport(report);
+      }
+      for (TaskSpec s : sources) {
+        search.source(evaluator(s, tok));
+      }
+      PrunedSearchResult result = search.build().run();
+      printTable(out, rankSpace, result);
+    } finally {
+      if (tok instanceof HfTokenizer hf) {
+        hf.close();
+      }
+    }
+    return 0;
+  }
+
+  private Tokenizer loadTokenizer(LlamaModel original) throws IOException {
+    Path file = tokenizer != null ? tokenizer : model.resolve("tokenizer.json");
+    if (isJson(file) || Files.isDirectory(file)) {
+      return HfTokenizer.load(file);
+    }
+    return Llama2cTokenizer.read(file, original.config().vocabSize());
+  }
+
+  private int[] layerRange(int n) {
+    if (layers == null) {
+      return new int[] {0, n - 1};
+    }
+    Matcher m = RANGE.matcher(layers);
+    m.matches();
+    int a = Integer.parseInt(m.group(1));
+    int b = Integer.parseInt(m.group(2));
+    if (a > b || b >= n) {
+      throw usage("--layers " + layers + " is not a range within the model's layers 0.." + (n - 1));
+    }
+    return new int[] {a, b};
+  }
+
+  private Importance widthImportance() {
+    return switch (importance.toLowerCase(Locale.ROOT)) {
+      case "taylor" -> Importance.ELEMENT1;
+      case "taylor2" -> Importance.ELEMENT2;
+      case "vector" -> Importance.VECTOR;
+      case "l2" -> Importance.L2;
+      case "random" -> Importance.RANDOM;
+      default -> throw usage("--importance for width pruning is taylor, taylor2, vector, l2 or random, got '"
+          + importance + "'");
+    };
+  }
+
+  private BlockImportance depthImportance() {
+    return switch (importance.toLowerCase(Locale.ROOT)) {
+      case "taylor" -> BlockImportance.TAYLOR;
+      case "ppl" -> BlockImportance.PPL;
+      default -> throw usage("--importance for depth pruning is taylor or ppl, got '" + importance + "'");
+    };
+  }
+
+  /** Calibration windows drawn (seeded) from the recovery's training tokens, so no extra file is needed. */
+  private CalibrationSet calibration(TrainingData train, int length) {
+    int[] all = train.examples().stream().flatMapToInt(e -> Arrays.stream(e.tokens())).toArray();
+    if (all.length < length) {
+      throw new IllegalArgumentException("the recovery data has " + all.length
+          + " tokens, fewer than one calibration sample of " + length);
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    int[][] samples = new int[calibrationSamples][];
+    for (int i = 0; i < samples.length; i++) {
+      int start = random.nextInt(all.length - length + 1);
+      samples[i] = Arrays.copyOfRange(all, start, start + length);
+    }
+    return CalibrationSet.of(samples);
+  }
+
+  private Evaluator<RecoveredModel> evaluator(TaskSpec task, Tokenizer tok) throws IOException {
+    if (task.zeroShot().isPresent()) {
+      return RecoveredEvaluators.zeroShot(task.zeroShot().get(),
+          TaskLoaders.llmAdapters(task.file(), task.zeroShot().get()), tok, evalItems, seed);
+    }
+    String text = isJson(task.file())
+        ? RecoveredEvaluators.alpacaText(AlpacaData.read(task.file()))
+        : Files.readString(task.file());
+    return RecoveredEvaluators.perplexity(task.taskId(), text, tok, 128, evalTokens);
+  }
+
+  private static boolean isJson(Path file) {
+    return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+  }
+
+  private void printTable(PrintWriter out, RankSpace space, PrunedSearchResult result) {
+    out.printf(Locale.ROOT, "%nRankAdaptor run on %s: %s; %d source observations, %d recoveries in this run; "
+        + "stopped: %s%n", target.taskId(), space.describe(), result.sourceObservations(), result.recoveries(),
+        result.search().stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+    out.printf(Locale.ROOT, "%3s  %-28s %10s %10s %12s  %s%n", "#", "ranks", "predicted", "measured", "metric", "");
+    for (IterationRecord r : result.search().trace()) {
+      out.printf(Locale.ROOT, "%3d  %-28s %10s %10s %12s  %s%n", r.index(), r.config().format(),
+          number(r.predicted()), number(r.observation().score()), metric(r.observation()),
+          r.reused() ? "from store" : "");
+    }
+    out.printf(Locale.ROOT, "%n%-14s %-28s %10s %12s%n", "", "ranks", "measured", "metric");
+    out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", "best", result.best().format(),
+        number(result.search().bestScore()), metric(result.search().bestObservation()));
+    for (Map.Entry<String, Observation> e : result.baselines().entrySet()) {
+      String name = e.getKey().equals("uniform") ? "uniform rank 8" : "no recovery";
+      out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", name, e.getValue().config().format(),
+          number(e.getValue().score()), metric(e.getValue()));
+    }
+    out.printf(Locale.ROOT, "%nwritten to %s (%s, %s%s)%n", outputDir,
+        PrunedModelSearch.RESULT_FILE, PrunedModelSearch.PROVENANCE_FILE,
+        result.adapters().isPresent() ? ", " + PrunedModelSearch.ADAPTERS_FOLDER + "/" : "");
+    out.flush();
+  }
+
+  private static String number(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
+  }
+
+  private static String metric(Observation o) {
+    if (!o.succeeded()) {
+      return "failed";
+    }
+    Double ppl = o.metrics().get("ppl");
+    return ppl != null ? String.format(Locale.ROOT, "ppl %.3f", ppl) : String.format(Locale.ROOT, "acc %.3f", o.score());
+  }
+
+  /** A one-line progress report per recovery step on stderr, ended when the recovery ends. */
+  private static final class Progress implements RecoveryListener {
+    private final PrintWriter err;
+
+    Progress(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public void onStep(RecoveryProgress p) {
+      err.printf(Locale.ROOT, "\r  recovering %s: step %d/%d, loss %.4f, %.0f tokens/s, %.0f s left   ",
+          p.config().format(), p.step(), p.totalSteps(), p.loss(), p.tokensPerSecond(), p.secondsLeft());
+      if (p.step() == p.totalSteps()) {
+        err.println();
+      }
+      err.flush();
+    }
+  }
+
+  /** One line per target evaluation on stderr. */
+  private static final class SearchProgress implements SearchListener {
+    private final PrintWriter err;
+
+    SearchProgress(PrintWriter err) {
+      this.err = err;
+    }
+
+    @Override
+    public void onEvaluation(IterationRecord r) {
+      err.printf(Locale.ROOT, "evaluation %d: %s predicted %s measured %s%s%n", r.index(), r.config().format(),
+          number(r.predicted()), number(r.observation().score()), r.reused() ? " (from store)" : "");
+      err.flush();
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package org.rankadaptor.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.abort;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.rankadaptor.ObservationStore;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
+import org.rankadaptor.dl4j.llama.LlamaModel;
+import org.rankadaptor.dl4j.llama.LoraAdapters;
+import org.rankadaptor.dl4j.llama.PeftAdapters;
+import picocli.CommandLine;
+
+/** The {@code run} command in-process on stories260K with tiny settings, and its argument errors. */
+class RunCommandTest {
+
+  @TempDir static Path dir;
+
+  private static Path model;
+  private static Path tokenizer;
+  private static Path recovery;
+  private static Path heldOut;
+  private static Path wikitext;
+  private static Path alpaca;
+  private static Path piqa;
+
+  /** Result of one in-process execution. */
+  private record Run(int exitCode, String out, String err) {}
+
+  @BeforeAll
+  static void files() throws IOException {
+    model = shared("data/models/stories260K/stories260K.bin");
+    tokenizer = shared("data/models/stories260K/tok512.bin");
+    wikitext = shared("data/text/wikitext2/wiki.test.raw");
+    alpaca = shared("data/text/alpaca/alpaca_data_1k.json");
+    piqa = shared("data/tasks/llm_adapters_format/piqa/test.json");
+    // Recovery and held-out evaluation must not share text: split the excerpt into two temporary files.
+    String stories = Files.readString(shared("data/text/tinystories/TinyStories-valid-excerpt.txt"));
+    recovery = Files.writeString(dir.resolve("recovery.txt"), stories.substring(0, stories.length() * 2 / 3));
+    heldOut = Files.writeString(dir.resolve("held-out.txt"), stories.substring(stories.length() * 2 / 3));
+  }
+
+  /** As the DL4J module's test helper: skip without ../shared, fail under CI=true. */
+  private static Path shared(String relative) {
+    String configured = System.getProperty("rankadaptor.shared");
+    Path path = (configured != null ? Path.of(configured) : Path.of("..", "shared")).resolve(relative);
+    if (!Files.exists(path)) {
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        fail("needs " + path.toAbsolutePath() + ", which must exist under CI=true");
+      }
+      abort("needs " + path.toAbsolutePath() + " (the project's ../shared folder); skipped");
+    }
+    return path;
+  }
+
+  private static Run execute(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static List<String> tiny(Path out, String... more) {
+    List<String> args = new ArrayList<>(List.of(
+        "run", "--model", model.toString(), "--tokenizer", tokenizer.toString(),
+        "--recovery-data", recovery.toString(), "--validation", "8", "--steps", "3",
+        "--calibration-samples", "2", "--ranks", "2,4,8", "--eval-tokens", "256", "--eval-items", "8",
+        "--seed", "5", "--out", out.toString()));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  @Test
+  void widthPrunesSearchesAndWritesEverything() throws IOException {
+    Path out = dir.resolve("width");
+    List<String> args = tiny(out, "--prune", "width", "--ratio", "0.2", "--layers", "1..3",
+        "--target", "piqa:" + piqa, "--source", "ppl:" + wikitext, "--source", "ppl:" + alpaca,
+        "--source-configs", "2", "--evaluations", "2", "--predictor", "ridge", "--merge");
+    // The MLP predictor is exercised by the library's end-to-end test; here a second run checks that the
+    // command resumes from its store.
+    Run run = execute(args.toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.err()).contains("recovering 8,").contains("step 3/3").contains("evaluation 1:");
+    assertThat(run.out()).contains("RankAdaptor run on piqa").contains("uniform rank 8").contains("no recovery");
+
+    JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+    RankConfig best = RankConfig.parse(result.path("best").asText());
+    assertThat(best.rank(0)).isEqualTo(8);
+    assertThat(best.rank(4)).isEqualTo(8);
+    assertThat(List.of(2, 4, 8)).contains(best.rank(1), best.rank(2), best.rank(3));
+    assertThat(result.path("trace")).hasSize(2);
+    assertThat(result.path("baselines").path("none").path("metrics").has("acc")).isTrue();
+    JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+    assertThat(provenance.path("pruning").path("firstLayer").asInt()).isEqualTo(1);
+    assertThat(provenance.path("sources").has("ppl/wiki.test.raw")).isTrue();
+    assertThat(provenance.path("settings").path("recovery.maxSteps").asText()).isEqualTo("3");
+
+    try (ObservationStore store = ObservationStore.open(out.resolve("observations.jsonl"))) {
+      assertThat(store.forTask("ppl/wiki.test.raw")).hasSize(2);
+      assertThat(store.forTask("ppl/alpaca_data_1k.json")).hasSize(2);
+      // Two search evaluations plus the two baselines (one may coincide with a search choice).
+      assertThat(store.forTask("piqa").size()).isBetween(3, 4);
+    }
+    // The merged model has the pruned architecture, smaller than the original, and the adapters
+    // re-import onto it with the chosen ranks.
+    LlamaModel original = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(model), DataType.FLOAT);
+    LlamaModel merged = LlamaCheckpoints.load(out.resolve("merged"), DataType.FLOAT);
+    assertThat(merged.config().layer(2).hiddenDim()).isLessThan(original.config().layer(2).hiddenDim());
+    assertThat(merged.config().layer(0)).isEqualTo(original.config().layer(0));
+    LoraAdapters adapters = PeftAdapters.read(out.resolve("adapters"), merged.config(), DataType.FLOAT);
+    for (int l = 0; l < 5; l++) {
+      int rank = best.rank(l);
+      assertThat(adapters.layer(l).values()).isNotEmpty().allSatisfy(a -> assertThat(a.rank()).isEqualTo(rank));
+    }
+
+    Run again = execute(args.toArray(String[]::new));
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).contains("0 recoveries in this run").contains("from store");
+    assertThat(again.err()).doesNotContain("recovering");
+    JsonNode second = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+    assertThat(second.path("best").asText()).isEqualTo(best.format());
+    assertThat(second.path("bestScore").asDouble()).isEqualTo(result.path("bestScore").asDouble());
+  }
+
+  @Test
+  void depthPrunesAndSearchesTheShorterModel() throws IOException {
+    Path out = dir.resolve("depth");
+    Run run = execute(tiny(out, "--prune", "depth", "--ratio", "0.2", "--layers", "1..3", "--importance", "ppl",
+        "--target", "ppl:" + heldOut, "--evaluations", "1", "--meta-iterations", "5").toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+    assertThat(RankConfig.parse(result.path("best").asText()).length()).isEqualTo(4);
+    assertThat(result.path("bestMetrics").path("ppl").asDouble()).isGreaterThan(1);
+    JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+    assertThat(provenance.path("pruning").path("removedBlocks")).hasSize(1);
+    assertThat(provenance.path("sourceObservations").asInt()).isZero();
+  }
+
+  @Test
+  void helpListsTheOptions() {
+    Run run = execute("run", "--help");
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.out()).contains("--recovery-data", "--target", "--source", "--evaluations", "--store", "ppl:FILE");
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    Path out = dir.resolve("bad");
+    Run ratio = execute(tiny(out, "--ratio", "1.5", "--target", "ppl:" + heldOut).toArray(String[]::new));
+    assertThat(ratio.exitCode()).isEqualTo(2);
+    assertThat(ratio.err()).contains("--ratio must be in (0, 1), got 1.5");
+
+    Run kind = execute(tiny(out, "--target", "squad:" + heldOut).toArray(String[]::new));
+    assertThat(kind.exitCode()).isEqualTo(2);
+    assertThat(kind.err()).contains("unknown task kind 'squad'");
+
+    Run layers = execute(tiny(out, "--layers", "3..9", "--target", "ppl:" + heldOut).toArray(String[]::new));
+    assertThat(layers.exitCode()).isEqualTo(1 + 1);
+    assertThat(layers.err()).contains("--layers 3..9 is not a range within the model's layers 0..4");
+
+    Run missing = execute(tiny(out, "--target", "ppl:" + dir.resolve("nope.txt")).toArray(String[]::new));
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("--target: ").contains("nope.txt does not exist");
+
+    Path broken = dir.resolve("broken.bin");
+    try {
+      Files.write(broken, new byte[] {1, 2, 3});
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    List<String> args = tiny(out, "--target", "ppl:" + heldOut);
+    args.set(args.indexOf(model.toString()), broken.toString());
+    Run damaged = execute(args.toArray(String[]::new));
+    assertThat(damaged.exitCode()).isEqualTo(1);
+    assertThat(damaged.err()).startsWith("loading").contains("error: ").contains("broken.bin");
+  }
+}
