@@ -1,8 +1,6 @@
 package org.rankadaptor.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.abort;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +22,7 @@ import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.llama.PeftAdapters;
+import org.rankadaptor.dl4j.testing.SharedFiles;
 import picocli.CommandLine;
 
 /** The {@code run} command in-process on stories260K with tiny settings, and its argument errors. */
@@ -44,28 +43,15 @@ class RunCommandTest {
 
   @BeforeAll
   static void files() throws IOException {
-    model = shared("data/models/stories260K/stories260K.bin");
-    tokenizer = shared("data/models/stories260K/tok512.bin");
-    wikitext = shared("data/text/wikitext2/wiki.test.raw");
-    alpaca = shared("data/text/alpaca/alpaca_data_1k.json");
-    piqa = shared("data/tasks/llm_adapters_format/piqa/test.json");
+    model = SharedFiles.require("data/models/stories260K/stories260K.bin");
+    tokenizer = SharedFiles.require("data/models/stories260K/tok512.bin");
+    wikitext = SharedFiles.require("data/text/wikitext2/wiki.test.raw");
+    alpaca = SharedFiles.require("data/text/alpaca/alpaca_data_1k.json");
+    piqa = SharedFiles.require("data/tasks/llm_adapters_format/piqa/test.json");
     // Recovery and held-out evaluation must not share text: split the excerpt into two temporary files.
-    String stories = Files.readString(shared("data/text/tinystories/TinyStories-valid-excerpt.txt"));
+    String stories = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));
     recovery = Files.writeString(dir.resolve("recovery.txt"), stories.substring(0, stories.length() * 2 / 3));
     heldOut = Files.writeString(dir.resolve("held-out.txt"), stories.substring(stories.length() * 2 / 3));
-  }
-
-  /** As the DL4J module's test helper: skip without ../shared, fail under CI=true. */
-  private static Path shared(String relative) {
-    String configured = System.getProperty("rankadaptor.shared");
-    Path path = (configured != null ? Path.of(configured) : Path.of("..", "shared")).resolve(relative);
-    if (!Files.exists(path)) {
-      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-        fail("needs " + path.toAbsolutePath() + ", which must exist under CI=true");
-      }
-      abort("needs " + path.toAbsolutePath() + " (the project's ../shared folder); skipped");
-    }
-    return path;
   }
 
   private static Run execute(String... args) {
