@@ -21,14 +21,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.dl4j.Nd4jRuntime;
-import org.rankadaptor.dl4j.eval.ContinuationScorer;
+import org.rankadaptor.dl4j.eval.LlamaScoring;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
-import org.rankadaptor.dl4j.eval.ScoringRequest;
 import org.rankadaptor.dl4j.eval.ZeroShotEvaluator;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
 import org.rankadaptor.dl4j.io.Tokenizer;
-import org.rankadaptor.dl4j.llama.ContinuationRequest;
-import org.rankadaptor.dl4j.llama.ContinuationScore;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
@@ -94,7 +91,7 @@ public class RecoveryBenchmark {
               "Leave it on the window sill in the sun all day " + (i % 5) + "."),
           i % 2));
     }
-    evaluator = ZeroShotEvaluator.<RecoveredModel>builder(ZeroShotTask.PIQA, items, new ByteTokens(), RecoveryBenchmark::scorer)
+    evaluator = ZeroShotEvaluator.<RecoveredModel>builder(ZeroShotTask.PIQA, items, new ByteTokens(), m -> new LlamaScoring(m.model(), m.adapters(), 64))
         .batchSize(64)
         .build();
   }
@@ -104,18 +101,6 @@ public class RecoveryBenchmark {
     boolean[] mask = new boolean[length];
     Arrays.fill(mask, 1, length, true);
     return new TrainingExample(tokens, mask);
-  }
-
-  /** The recovered model as the evaluator's scorer: its adapters applied to every request. */
-  private static ContinuationScorer scorer(RecoveredModel m) {
-    return requests -> {
-      List<ContinuationRequest> asked = new ArrayList<>(requests.size());
-      for (ScoringRequest r : requests) {
-        asked.add(new ContinuationRequest(r.context(), r.continuation()));
-      }
-      List<ContinuationScore> scores = m.model().scoreContinuations(asked, m.adapters());
-      return scores.stream().mapToDouble(ContinuationScore::logLikelihood).toArray();
-    };
   }
 
   /** One LoRA recovery of {@value #STEPS} steps: 8192 training tokens. */
