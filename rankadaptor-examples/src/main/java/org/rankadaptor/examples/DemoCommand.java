@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Observation;
@@ -278,8 +277,9 @@ final class DemoCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%nScores are -log(perplexity), higher is better; one recovery seed (%d), so differences "
         + "of a few hundredths are within seed noise.%n", seed);
     if (outputDir != null) {
-      out.printf(Locale.ROOT, "written to %s (%s, %s)%n", outputDir, PrunedModelSearch.RESULT_FILE,
-          PrunedModelSearch.PROVENANCE_FILE);
+      out.printf(Locale.ROOT, "written to %s (%s, %s%s)%n", outputDir, PrunedModelSearch.RESULT_FILE,
+          PrunedModelSearch.PROVENANCE_FILE,
+          result.adapters().isPresent() ? ", " + PrunedModelSearch.ADAPTERS_FOLDER + "/" : "");
     }
     out.flush();
   }
