@@ -1,5 +1,8 @@
 package org.rankadaptor.examples;
 
+import static org.rankadaptor.examples.SearchConsole.metric;
+import static org.rankadaptor.examples.SearchConsole.number;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,7 +24,6 @@ import org.rankadaptor.ObservationStore;
 import org.rankadaptor.PerformanceModel;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
-import org.rankadaptor.SearchListener;
 import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
@@ -48,8 +50,6 @@ import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.dl4j.recover.RecoveryListener;
-import org.rankadaptor.dl4j.recover.RecoveryProgress;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
@@ -301,7 +301,7 @@ final class RunCommand implements Callable<Integer> {
 
     LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
         .settings(settings)
-        .listener(new Progress(err))
+        .listener(new SearchConsole.Progress(err))
         .build();
     Evaluator<RecoveredModel> targetEvaluator = evaluator(target, tok);
     MlpConfig paperMlp = MlpConfig.paper();
@@ -320,7 +320,7 @@ final class RunCommand implements Callable<Integer> {
           .performanceModel(performance)
           .outputFolder(outputDir)
           .saveMergedModel(merge)
-          .listener(new SearchProgress(err))
+          .listener(new SearchConsole.SearchProgress(err))
           .setting("model", model.toAbsolutePath().toString())
           .setting("recoveryData", recoveryData.toAbsolutePath().toString())
           .setting("recoveryDataFingerprint", data.fingerprint())
@@ -439,52 +439,5 @@ final class RunCommand implements Callable<Integer> {
         PrunedModelSearch.RESULT_FILE, PrunedModelSearch.PROVENANCE_FILE,
         result.adapters().isPresent() ? ", " + PrunedModelSearch.ADAPTERS_FOLDER + "/" : "");
     out.flush();
-  }
-
-  private static String number(double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
-  }
-
-  private static String metric(Observation o) {
-    if (!o.succeeded()) {
-      return "failed";
-    }
-    Double ppl = o.metrics().get("ppl");
-    return ppl != null ? String.format(Locale.ROOT, "ppl %.3f", ppl) : String.format(Locale.ROOT, "acc %.3f", o.score());
-  }
-
-  /** A one-line progress report per recovery step on stderr, ended when the recovery ends. */
-  private static final class Progress implements RecoveryListener {
-    private final PrintWriter err;
-
-    Progress(PrintWriter err) {
-      this.err = err;
-    }
-
-    @Override
-    public void onStep(RecoveryProgress p) {
-      err.printf(Locale.ROOT, "\r  recovering %s: step %d/%d, loss %.4f, %.0f tokens/s, %.0f s left   ",
-          p.config().format(), p.step(), p.totalSteps(), p.loss(), p.tokensPerSecond(), p.secondsLeft());
-      if (p.step() == p.totalSteps()) {
-        err.println();
-      }
-      err.flush();
-    }
-  }
-
-  /** One line per target evaluation on stderr. */
-  private static final class SearchProgress implements SearchListener {
-    private final PrintWriter err;
-
-    SearchProgress(PrintWriter err) {
-      this.err = err;
-    }
-
-    @Override
-    public void onEvaluation(IterationRecord r) {
-      err.printf(Locale.ROOT, "evaluation %d: %s predicted %s measured %s%s%n", r.index(), r.config().format(),
-          number(r.predicted()), number(r.observation().score()), r.reused() ? " (from store)" : "");
-      err.flush();
-    }
   }
 }
