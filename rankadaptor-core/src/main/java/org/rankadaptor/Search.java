@@ -73,7 +73,7 @@ final class Search<M> {
     }
     metaLearn();
     List<RankConfig> warmup =
-        space.sample(spec.warmupEvaluations(), mix(spec.seed(), -1), true);
+        space.sample(spec.warmupEvaluations(), Seeds.mix(spec.seed(), -1), true);
     for (RankConfig config : warmup) {
       Optional<StopReason> stop = budgetSpent();
       if (stop.isPresent()) {
@@ -89,7 +89,7 @@ final class Search<M> {
       if (stop.isPresent()) {
         return finish(stop.get());
       }
-      SplittableRandom random = new SplittableRandom(mix(spec.seed(), iteration));
+      SplittableRandom random = new SplittableRandom(Seeds.mix(spec.seed(), iteration));
       List<RankConfig> candidates = candidates(random, spec.candidatesPerIteration());
       if (candidates.isEmpty()) {
         return finish(StopReason.SPACE_EXHAUSTED);
@@ -109,7 +109,7 @@ final class Search<M> {
 
   private SearchResult runRandom() {
     phase(SearchPhase.ITERATION);
-    SplittableRandom random = new SplittableRandom(mix(spec.seed(), -2));
+    SplittableRandom random = new SplittableRandom(Seeds.mix(spec.seed(), -2));
     while (true) {
       Optional<StopReason> stop = budgetSpent();
       if (stop.isPresent()) {
@@ -321,11 +321,4 @@ final class Search<M> {
     return watch.elapsed(TimeUnit.NANOSECONDS) / 1e9;
   }
 
-  /** A seed for stream {@code index} of the search, decorrelated from the others (SplitMix64 finaliser). */
-  static long mix(long seed, long index) {
-    long z = seed + 0x9E3779B97F4A7C15L * (index + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
 }

@@ -33,6 +33,7 @@ import org.rankadaptor.RecoveryRunner;
 import org.rankadaptor.SearchListener;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
+import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
@@ -164,7 +165,7 @@ public final class PrunedModelSearch {
     // A space smaller than the request is taken whole (sampling distinct configurations would fail).
     int sourceCount = space.size().min(BigInteger.valueOf(sourceConfigurations)).intValue();
     List<RankConfig> sourceConfigs =
-        sourceIds.length == 0 ? List.of() : space.sample(sourceCount, mix(seed, SOURCE_SALT), true);
+        sourceIds.length == 0 ? List.of() : space.sample(sourceCount, Seeds.mix(seed, SOURCE_SALT), true);
     for (RankConfig config : sourceConfigs) {
       measure(config, sources, "source");
     }
@@ -401,13 +402,6 @@ public final class PrunedModelSearch {
     return (System.nanoTime() - startNanos) / 1e9;
   }
 
-  /** SplitMix64's finaliser: a seed for one purpose, decorrelated from the search's own streams. */
-  private static long mix(long seed, long salt) {
-    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
 
   /** Settings of a {@link PrunedModelSearch}; only the seed has no default. */
   public static final class Builder {

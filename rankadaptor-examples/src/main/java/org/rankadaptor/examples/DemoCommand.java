@@ -21,6 +21,7 @@ import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
+import org.rankadaptor.Seeds;
 import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 import org.rankadaptor.dl4j.PrunedModelSearch;
@@ -183,8 +184,8 @@ final class DemoCommand implements Callable<Integer> {
         + prepared.folder());
     LlamaModel original = prepared.model();
 
-    String recoveryText = DemoCorpus.mixed(1200, mix(seed, RECOVERY_TEXT_SALT));
-    String targetText = DemoCorpus.generate(Domain.PETS, 400, mix(seed, TARGET_TEXT_SALT));
+    String recoveryText = DemoCorpus.mixed(1200, Seeds.mix(seed, RECOVERY_TEXT_SALT));
+    String targetText = DemoCorpus.generate(Domain.PETS, 400, Seeds.mix(seed, TARGET_TEXT_SALT));
     RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(steps);
     TrainingData data = TextWindows.of(recoveryText, tok, recovery.cutoffLength(), recovery.cutoffLength());
     TrainingData.Split split = data.split(16, seed);
@@ -234,7 +235,7 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
       for (Domain d : sources) {
-        String text = DemoCorpus.generate(d, 200, mix(seed, SOURCE_TEXT_SALT + d.ordinal()));
+        String text = DemoCorpus.generate(d, 200, Seeds.mix(seed, SOURCE_TEXT_SALT + d.ordinal()));
         search.source(perplexity(d, text, tok));
       }
       status(err, "meta-learning on " + sources.size() + " source domains x " + sourceConfigs
@@ -301,13 +302,6 @@ final class DemoCommand implements Callable<Integer> {
     return total;
   }
 
-  /** SplitMix64's finaliser: a seed for one purpose, decorrelated from the others drawn from the same seed. */
-  private static long mix(long seed, long salt) {
-    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
 
   /** The core-only demonstration: the search on a synthetic objective, no model involved. */
   private int runSynthetic() {

@@ -18,6 +18,7 @@ import org.rankadaptor.PerformanceModel;
 import org.rankadaptor.Predictions;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.Seeds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -17,6 +17,7 @@ import org.rankadaptor.Provenance;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.RecoveryRunner;
+import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.LayerWeights;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
@@ -205,13 +206,6 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
     return h.hash().toString();
   }
 
-  /** SplitMix64's finaliser over {@code seed + salt}: independent-looking seeds for each purpose. */
-  static long mix(long seed, long salt) {
-    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
 
   /** The trainable tensors of some adapters, layer by layer, projection by projection, A before B. */
   static List<INDArray> parameters(LoraAdapters adapters) {
@@ -309,7 +303,7 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
       for (INDArray p : parameters) {
         accumulated.add(p.ulike().assign(0));
       }
-      long dataSeed = mix(seed, 1);
+      long dataSeed = Seeds.mix(seed, 1);
       int perStep = settings.batchSize() / settings.microBatchSize();
       int epoch = 0;
       List<MicroBatch> epochBatches = train.microBatches(settings.microBatchSize(), PAD_ID, dataSeed, epoch);
@@ -372,7 +366,7 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
       double lossSum = 0;
       for (int j = 0; j < group.size(); j++) {
         LlamaBatch batch = toLlamaBatch(group.get(j));
-        LoraGradients g = model.loraGradients(batch, adapters, mix(seed, 2 + step * 1024L + j));
+        LoraGradients g = model.loraGradients(batch, adapters, Seeds.mix(seed, 2 + step * 1024L + j));
         double loss = lossTap == null ? g.loss() : lossTap.apply(config, step + 1, g.loss());
         if (!Double.isFinite(loss)) {
           throw diverged(step, "loss " + loss + " on micro-batch " + j);

@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.io.SafetensorsFile;
 import org.rankadaptor.dl4j.io.SafetensorsSource;
 import org.rankadaptor.dl4j.llama.LayerWeights;
@@ -111,7 +112,7 @@ public final class DemoModel {
    * fingerprint is there, otherwise pretrained and saved there.
    */
   public static Prepared obtain(Path cacheRoot, Settings settings, WordTokenizer tokenizer) throws IOException {
-    String text = DemoCorpus.mixed(settings.stories(), mix(settings.seed(), PRETRAIN_TEXT_SALT));
+    String text = DemoCorpus.mixed(settings.stories(), Seeds.mix(settings.seed(), PRETRAIN_TEXT_SALT));
     int[] tokens = tokenizer.encode(text, true, false);
     String fingerprint = fingerprint(settings, tokenizer, tokens);
     Path folder = cacheRoot.resolve("demo-" + fingerprint.substring(0, 16));
@@ -144,7 +145,7 @@ public final class DemoModel {
     AdamW optimiser = new AdamW(parameters, 0.0);
     LearningRateSchedule schedule =
         new LearningRateSchedule(s.learningRate(), Math.max(1, s.steps() / 20), s.steps(), LearningRateSchedule.Decay.COSINE);
-    SplittableRandom random = new SplittableRandom(mix(s.seed(), 2));
+    SplittableRandom random = new SplittableRandom(Seeds.mix(s.seed(), 2));
     int tail = Math.max(1, s.steps() / 10);
     double tailLoss = 0;
     long start = System.nanoTime();
@@ -235,11 +236,4 @@ public final class DemoModel {
     }
   }
 
-  /** SplitMix64's finaliser: a seed for one purpose, decorrelated from the others drawn from the same seed. */
-  static long mix(long seed, long salt) {
-    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
-  }
 }
