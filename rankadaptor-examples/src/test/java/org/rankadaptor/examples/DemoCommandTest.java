@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -19,25 +17,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import picocli.CommandLine;
 
 /** The real {@code demo} in-process with a few steps of everything, and its synthetic variant. */
 class DemoCommandTest {
 
   @TempDir Path dir;
-
-  /** Result of one in-process execution. */
-  private record Run(int exitCode, String out, String err) {}
-
-  private static Run execute(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Main());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   private String[] small(Path out) {
     return new String[] {
@@ -48,7 +32,7 @@ class DemoCommandTest {
 
   @Test
   void runsEveryStageAndReusesTheCachedModel() throws IOException {
-    Run first = execute(small(dir.resolve("out1")));
+    CommandRun first = CommandRun.execute(small(dir.resolve("out1")));
     assertThat(first.exitCode()).as(first.err()).isZero();
     assertThat(first.err()).contains("pretrained and cached").contains("width pruning").contains("recovering")
         .contains("evaluation 1:");
@@ -70,7 +54,7 @@ class DemoCommandTest {
     FileTime written = Files.getLastModifiedTime(weights);
     byte[] bytes = Files.readAllBytes(weights);
 
-    Run second = execute(small(dir.resolve("out2")));
+    CommandRun second = CommandRun.execute(small(dir.resolve("out2")));
     assertThat(second.exitCode()).as(second.err()).isZero();
     assertThat(second.err()).contains("reused the cached model").doesNotContain("pretrained and cached");
     assertThat(Files.getLastModifiedTime(weights)).isEqualTo(written);
@@ -82,7 +66,7 @@ class DemoCommandTest {
     // seeded training gives the same table.
     LlamaModel cached = LlamaCheckpoints.load(weights.getParent(), DataType.FLOAT);
     LlamaCheckpoints.save(cached, weights.getParent(), Map.of("rankadaptor.demo.fingerprint", "0".repeat(64)));
-    Run third = execute(small(dir.resolve("out3")));
+    CommandRun third = CommandRun.execute(small(dir.resolve("out3")));
     assertThat(third.exitCode()).as(third.err()).isZero();
     assertThat(third.err()).contains("pretrained and cached");
     assertThat(tableOf(third.out())).isEqualTo(tableOf(first.out()));
@@ -90,17 +74,17 @@ class DemoCommandTest {
 
   @Test
   void syntheticDemoStillRunsTheCoreSearch() {
-    Run run = execute("demo", "--synthetic", "--evaluations", "6", "--source-tasks", "1");
+    CommandRun run = CommandRun.execute("demo", "--synthetic", "--evaluations", "6", "--source-tasks", "1");
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).contains("random search").contains("uniform rank 8").contains("optimum (exact)");
   }
 
   @Test
   void rejectsBadArguments() {
-    Run run = execute("demo", "--ratio", "1.5");
+    CommandRun run = CommandRun.execute("demo", "--ratio", "1.5");
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("--ratio must be in (0, 1), got 1.5");
-    assertThat(execute("demo", "--source-tasks", "4").err()).contains("--source-tasks must be in 0..3");
+    assertThat(CommandRun.execute("demo", "--source-tasks", "4").err()).contains("--source-tasks must be in 0..3");
   }
 
   private Path onlyModelFolder() throws IOException {

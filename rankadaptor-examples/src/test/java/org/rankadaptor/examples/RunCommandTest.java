@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.llama.PeftAdapters;
 import org.rankadaptor.dl4j.testing.SharedFiles;
-import picocli.CommandLine;
 
 /** The {@code run} command in-process on stories260K with tiny settings, and its argument errors. */
 class RunCommandTest {
@@ -38,9 +35,6 @@ class RunCommandTest {
   private static Path alpaca;
   private static Path piqa;
 
-  /** Result of one in-process execution. */
-  private record Run(int exitCode, String out, String err) {}
-
   @BeforeAll
   static void files() throws IOException {
     model = SharedFiles.require("data/models/stories260K/stories260K.bin");
@@ -52,16 +46,6 @@ class RunCommandTest {
     String stories = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));
     recovery = Files.writeString(dir.resolve("recovery.txt"), stories.substring(0, stories.length() * 2 / 3));
     heldOut = Files.writeString(dir.resolve("held-out.txt"), stories.substring(stories.length() * 2 / 3));
-  }
-
-  private static Run execute(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new Main());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   private static List<String> tiny(Path out, String... more) {
@@ -82,7 +66,7 @@ class RunCommandTest {
         "--source-configs", "2", "--evaluations", "2", "--predictor", "ridge", "--merge");
     // The MLP predictor is exercised by the library's end-to-end test; here a second run checks that the
     // command resumes from its store.
-    Run run = execute(args.toArray(String[]::new));
+    CommandRun run = CommandRun.execute(args.toArray(String[]::new));
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.err()).contains("recovering 8,").contains("step 3/3").contains("evaluation 1:");
     assertThat(run.out()).contains("RankAdaptor run on piqa").contains("uniform rank 8").contains("no recovery");
@@ -117,7 +101,7 @@ class RunCommandTest {
       assertThat(adapters.layer(l).values()).isNotEmpty().allSatisfy(a -> assertThat(a.rank()).isEqualTo(rank));
     }
 
-    Run again = execute(args.toArray(String[]::new));
+    CommandRun again = CommandRun.execute(args.toArray(String[]::new));
     assertThat(again.exitCode()).as(again.err()).isZero();
     assertThat(again.out()).contains("0 recoveries in this run").contains("from store");
     assertThat(again.err()).doesNotContain("recovering");
@@ -129,7 +113,7 @@ class RunCommandTest {
   @Test
   void depthPrunesAndSearchesTheShorterModel() throws IOException {
     Path out = dir.resolve("depth");
-    Run run = execute(tiny(out, "--prune", "depth", "--ratio", "0.2", "--layers", "1..3", "--importance", "ppl",
+    CommandRun run = CommandRun.execute(tiny(out, "--prune", "depth", "--ratio", "0.2", "--layers", "1..3", "--importance", "ppl",
         "--target", "ppl:" + heldOut, "--evaluations", "1", "--meta-iterations", "5").toArray(String[]::new));
     assertThat(run.exitCode()).as(run.err()).isZero();
     JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
@@ -142,7 +126,7 @@ class RunCommandTest {
 
   @Test
   void helpListsTheOptions() {
-    Run run = execute("run", "--help");
+    CommandRun run = CommandRun.execute("run", "--help");
     assertThat(run.exitCode()).isZero();
     assertThat(run.out()).contains("--recovery-data", "--target", "--source", "--evaluations", "--store", "ppl:FILE");
   }
@@ -150,19 +134,19 @@ class RunCommandTest {
   @Test
   void badArgumentsAreNamed() {
     Path out = dir.resolve("bad");
-    Run ratio = execute(tiny(out, "--ratio", "1.5", "--target", "ppl:" + heldOut).toArray(String[]::new));
+    CommandRun ratio = CommandRun.execute(tiny(out, "--ratio", "1.5", "--target", "ppl:" + heldOut).toArray(String[]::new));
     assertThat(ratio.exitCode()).isEqualTo(2);
     assertThat(ratio.err()).contains("--ratio must be in (0, 1), got 1.5");
 
-    Run kind = execute(tiny(out, "--target", "squad:" + heldOut).toArray(String[]::new));
+    CommandRun kind = CommandRun.execute(tiny(out, "--target", "squad:" + heldOut).toArray(String[]::new));
     assertThat(kind.exitCode()).isEqualTo(2);
     assertThat(kind.err()).contains("unknown task kind 'squad'");
 
-    Run layers = execute(tiny(out, "--layers", "3..9", "--target", "ppl:" + heldOut).toArray(String[]::new));
+    CommandRun layers = CommandRun.execute(tiny(out, "--layers", "3..9", "--target", "ppl:" + heldOut).toArray(String[]::new));
     assertThat(layers.exitCode()).isEqualTo(1 + 1);
     assertThat(layers.err()).contains("--layers 3..9 is not a range within the model's layers 0..4");
 
-    Run missing = execute(tiny(out, "--target", "ppl:" + dir.resolve("nope.txt")).toArray(String[]::new));
+    CommandRun missing = CommandRun.execute(tiny(out, "--target", "ppl:" + dir.resolve("nope.txt")).toArray(String[]::new));
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("--target: ").contains("nope.txt does not exist");
 
@@ -174,7 +158,7 @@ class RunCommandTest {
     }
     List<String> args = tiny(out, "--target", "ppl:" + heldOut);
     args.set(args.indexOf(model.toString()), broken.toString());
-    Run damaged = execute(args.toArray(String[]::new));
+    CommandRun damaged = CommandRun.execute(args.toArray(String[]::new));
     assertThat(damaged.exitCode()).isEqualTo(1);
     assertThat(damaged.err()).startsWith("loading").contains("error: ").contains("broken.bin");
   }
