@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,14 @@ import org.slf4j.LoggerFactory;
  * store (same task, configuration, recovery seed and fingerprints) are not made again, so a second
  * call with the same store recovers none of them. The target task is never a source.
  *
+ * <p><b>Comparisons.</b> Besides the search, a run can measure baselines on the target
+ * ({@link RecoveryBaselines}: uniform rank 8 and no recovery by default, LoRA* on request), run
+ * {@linkplain RankAdaptor#randomSearch random search} with the same budget through the same store, and
+ * measure every method's configuration on held-out tasks (for example the test part of a text whose
+ * validation part is the target, and zero-shot tasks), recovered with one or more recovery seeds: the
+ * search chooses on the target, so only held-out measurements compare the methods without the choice's
+ * own optimism.
+ *
  * <p><b>Resuming.</b> Every measurement goes to the store as soon as it is made and every choice is
  * seeded, so a run killed at any point and started again over the same store replays its choices,
  * takes the finished measurements from the store and loses at most the one in flight. The best
@@ -87,6 +96,11 @@ public final class PrunedModelSearch {
   public static final String MERGED_FOLDER = "merged";
   public static final String RESULT_FILE = "result.json";
   public static final String PROVENANCE_FILE = "provenance.json";
+
+  /** Method names of held-out measurements besides the baselines' names. */
+  public static final String RANKADAPTOR = "rankadaptor";
+
+  public static final String RANDOM_SEARCH = "random";
 
   /** Salt of the seed that draws the meta-learning configurations. */
   private static final long SOURCE_SALT = 0x50_52_55_4E_45_44L;
@@ -107,7 +121,10 @@ public final class PrunedModelSearch {
   private final PerformanceModel performanceModel;
   private final UnaryOperator<SearchSpec.Builder<RecoveredModel>> searchOptions;
   private final List<SearchListener> listeners;
-  private final boolean baselines;
+  private final List<String> baselineNames;
+  private final boolean randomSearch;
+  private final List<Evaluator<RecoveredModel>> heldOut;
+  private final long[] heldOutSeeds;
   private final Path outputFolder; // null: nothing written
   private final boolean saveMerged;
   private final String pruningReportJson; // null: none
@@ -129,7 +146,10 @@ public final class PrunedModelSearch {
         : new MlpPerformanceModel(space, MlpConfig.paper().withSeed(b.seed));
     this.searchOptions = b.searchOptions;
     this.listeners = List.copyOf(b.listeners);
-    this.baselines = b.baselines;
+    this.baselineNames = List.copyOf(b.baselineNames);
+    this.randomSearch = b.randomSearch;
+    this.heldOut = List.copyOf(b.heldOut);
+    this.heldOutSeeds = b.heldOutSeeds != null ? b.heldOutSeeds.clone() : new long[] {recoverySeed};
     this.outputFolder = b.outputFolder;
     this.saveMerged = b.saveMerged;
     this.pruningReportJson = b.pruningReportJson;
@@ -167,7 +187,7 @@ public final class PrunedModelSearch {
     List<RankConfig> sourceConfigs =
         sourceIds.length == 0 ? List.of() : space.sample(sourceCount, Seeds.mix(seed, SOURCE_SALT), true);
     for (RankConfig config : sourceConfigs) {
-      measure(config, sources, "source");
+      measure(config, sources, "source", recoverySeed, null);
     }
     int sourceObservations = 0;
     for (Evaluator<RecoveredModel> source : sources) {
@@ -185,18 +205,23 @@ public final class PrunedModelSearch {
       spec.sourceTasks(sourceIds);
     }
     listeners.forEach(spec::listener);
-    SearchResult search = RankAdaptor.search(searchOptions.apply(spec).build());
+    SearchSpec<RecoveredModel> searchSpec = searchOptions.apply(spec).build();
+    SearchResult search = RankAdaptor.search(searchSpec);
 
-    // Before the baselines: the search's last recovery may be the best and still be kept.
+    // Before anything else is recovered: the search's last recovery may be the best and still be kept.
     RecoveredModel best = bestModel(search.best());
     runner.handOver();
-    Map<String, Observation> baselineObservations = new LinkedHashMap<>();
-    if (baselines) {
-      for (String name : List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE)) {
-        RankConfig config = RecoveryBaselines.byName(name, space);
-        baselineObservations.put(name, measure(config, List.of(target), "baseline:" + name).get(0));
-      }
+    Optional<SearchResult> random = Optional.empty();
+    if (randomSearch) {
+      // Same spec, same store: a configuration both searches chose is recovered once.
+      random = Optional.of(RankAdaptor.randomSearch(searchSpec));
     }
+    Map<String, Observation> baselineObservations = new LinkedHashMap<>();
+    for (String name : baselineNames) {
+      RankConfig config = RecoveryBaselines.byName(name, space);
+      baselineObservations.put(name, measure(config, List.of(target), "baseline:" + name, recoverySeed, null).get(0));
+    }
+    List<HeldOutMeasurement> heldOutMeasurements = measureHeldOut(search, best, random, baselineObservations);
 
     Optional<Path> adapters = Optional.empty();
     Optional<Path> merged = Optional.empty();
@@ -216,37 +241,70 @@ public final class PrunedModelSearch {
         LlamaCheckpoints.save(mergedModel, merged.get(), metadata);
       }
       resultFile = Optional.of(outputFolder.resolve(RESULT_FILE));
-      JSON.writeValue(resultFile.get().toFile(), resultJson(search, baselineObservations));
+      JSON.writeValue(resultFile.get().toFile(), resultJson(search, baselineObservations, random, heldOutMeasurements));
       provenanceFile = Optional.of(outputFolder.resolve(PROVENANCE_FILE));
       JSON.writeValue(provenanceFile.get().toFile(), provenanceJson(search, sourceConfigs, sourceObservations));
     }
     LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), runner.recoveries());
-    return new PrunedSearchResult(search, best, baselineObservations, sourceObservations, runner.recoveries(),
-        adapters, merged, resultFile, provenanceFile);
+    return new PrunedSearchResult(search, best, baselineObservations, random, heldOutMeasurements,
+        sourceObservations, runner.recoveries(), adapters, merged, resultFile, provenanceFile);
   }
 
   /**
-   * Observations of {@code config} on each evaluator's task, from the store when there, otherwise from
-   * one recovery measured on every task still missing (and appended to the store).
+   * Every method's configuration (the search's best, random search's best, each baseline) measured on
+   * every held-out task with every held-out recovery seed; a configuration two methods share is measured
+   * once.
    */
-  private List<Observation> measure(RankConfig config, List<Evaluator<RecoveredModel>> evaluators, String role) {
+  private List<HeldOutMeasurement> measureHeldOut(SearchResult search, RecoveredModel best,
+      Optional<SearchResult> random, Map<String, Observation> baselineObservations) {
+    if (heldOut.isEmpty()) {
+      return List.of();
+    }
+    Map<String, RankConfig> methods = new LinkedHashMap<>();
+    methods.put(RANKADAPTOR, search.best());
+    random.ifPresent(r -> methods.put(RANDOM_SEARCH, r.best()));
+    baselineObservations.forEach((name, o) -> methods.put(name, o.config()));
+    List<HeldOutMeasurement> out = new ArrayList<>();
+    for (long heldOutSeed : heldOutSeeds) {
+      for (Map.Entry<String, RankConfig> method : methods.entrySet()) {
+        List<Observation> observations =
+            measure(method.getValue(), heldOut, "heldout:" + method.getKey(), heldOutSeed, best);
+        for (Observation o : observations) {
+          out.add(new HeldOutMeasurement(method.getKey(), method.getValue(), heldOutSeed, o));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Observations of {@code config} recovered with {@code seed} on each evaluator's task, from the store
+   * when there, otherwise from one recovery ({@code available} when it is that configuration and seed)
+   * measured on every task still missing (and appended to the store).
+   */
+  private List<Observation> measure(RankConfig config, List<Evaluator<RecoveredModel>> evaluators, String role,
+      long seed, RecoveredModel available) {
     List<Observation> out = new ArrayList<>();
     RecoveredModel recovered = null;
     RecoveryFailedException failure = null;
     for (Evaluator<RecoveredModel> evaluator : evaluators) {
-      Optional<Observation> stored = stored(evaluator, config);
+      Optional<Observation> stored = stored(evaluator, config, seed);
       if (stored.isPresent()) {
         out.add(stored.get());
         continue;
       }
-      Provenance provenance = new Provenance(recoverySeed, runner.fingerprint(), evaluator.fingerprint(),
-          Map.of("search.seed", Long.toString(seed), "role", role));
+      Provenance provenance = new Provenance(seed, runner.fingerprint(), evaluator.fingerprint(),
+          Map.of("search.seed", Long.toString(this.seed), "role", role));
       long start = System.nanoTime();
       if (recovered == null && failure == null) {
-        try {
-          recovered = runner.recover(config, recoverySeed);
-        } catch (RecoveryFailedException e) {
-          failure = e;
+        if (available != null && available.config().equals(config) && seed == recoverySeed) {
+          recovered = available;
+        } else {
+          try {
+            recovered = runner.recover(config, seed);
+          } catch (RecoveryFailedException e) {
+            failure = e;
+          }
         }
       }
       Observation observation = failure != null
@@ -259,12 +317,12 @@ public final class PrunedModelSearch {
     return out;
   }
 
-  private Optional<Observation> stored(Evaluator<RecoveredModel> evaluator, RankConfig config) {
+  private Optional<Observation> stored(Evaluator<RecoveredModel> evaluator, RankConfig config, long seed) {
     String runnerPrint = runner.fingerprint();
     String dataPrint = evaluator.fingerprint();
     return store.forTask(evaluator.taskId()).stream()
         .filter(o -> o.config().equals(config)
-            && o.provenance().seed() == recoverySeed
+            && o.provenance().seed() == seed
             && o.provenance().modelFingerprint().equals(runnerPrint)
             && o.provenance().dataFingerprint().equals(dataPrint))
         .findFirst();
@@ -329,7 +387,8 @@ public final class PrunedModelSearch {
     return m;
   }
 
-  private ObjectNode resultJson(SearchResult search, Map<String, Observation> baselineObservations) {
+  private ObjectNode resultJson(SearchResult search, Map<String, Observation> baselineObservations,
+      Optional<SearchResult> random, List<HeldOutMeasurement> heldOutMeasurements) {
     ObjectNode root = JSON.createObjectNode();
     root.put("task", target.taskId());
     root.put("best", search.best().format());
@@ -342,7 +401,37 @@ public final class PrunedModelSearch {
     root.put("searchSeed", seed);
     root.put("recoveryFingerprint", runner.fingerprint());
     root.put("space", space.describe());
-    ArrayNode trace = root.putArray("trace");
+    root.set("trace", traceJson(search));
+    random.ifPresent(r -> {
+      ObjectNode node = root.putObject("randomSearch");
+      node.put("best", r.best().format());
+      node.put("bestScore", r.bestScore());
+      node.set("trace", traceJson(r));
+    });
+    ObjectNode base = root.putObject("baselines");
+    baselineObservations.forEach((name, o) -> {
+      ObjectNode row = base.putObject(name);
+      row.put("config", o.config().format());
+      row.put("status", o.status().name());
+      putNumber(row, "measured", o.score());
+      row.set("metrics", JSON.valueToTree(o.metrics()));
+    });
+    ArrayNode held = root.putArray("heldOut");
+    for (HeldOutMeasurement m : heldOutMeasurements) {
+      ObjectNode row = held.addObject();
+      row.put("method", m.method());
+      row.put("config", m.config().format());
+      row.put("recoverySeed", m.recoverySeed());
+      row.put("task", m.observation().taskId());
+      row.put("status", m.observation().status().name());
+      putNumber(row, "measured", m.observation().score());
+      row.set("metrics", JSON.valueToTree(m.observation().metrics()));
+    }
+    return root;
+  }
+
+  private static ArrayNode traceJson(SearchResult search) {
+    ArrayNode trace = JSON.createArrayNode();
     for (IterationRecord r : search.trace()) {
       ObjectNode row = trace.addObject();
       row.put("index", r.index());
@@ -355,15 +444,7 @@ public final class PrunedModelSearch {
       row.put("reused", r.reused());
       row.set("metrics", JSON.valueToTree(r.observation().metrics()));
     }
-    ObjectNode base = root.putObject("baselines");
-    baselineObservations.forEach((name, o) -> {
-      ObjectNode row = base.putObject(name);
-      row.put("config", o.config().format());
-      row.put("status", o.status().name());
-      putNumber(row, "measured", o.score());
-      row.set("metrics", JSON.valueToTree(o.metrics()));
-    });
-    return root;
+    return trace;
   }
 
   private ObjectNode provenanceJson(SearchResult search, List<RankConfig> sourceConfigs, int sourceObservations)
@@ -375,6 +456,14 @@ public final class PrunedModelSearch {
     ObjectNode src = root.putObject("sources");
     for (Evaluator<RecoveredModel> source : sources) {
       src.put(source.taskId(), source.fingerprint());
+    }
+    ObjectNode held = root.putObject("heldOut");
+    for (Evaluator<RecoveredModel> evaluator : heldOut) {
+      held.put(evaluator.taskId(), evaluator.fingerprint());
+    }
+    ArrayNode seeds = root.putArray("heldOutRecoverySeeds");
+    for (long s : heldOutSeeds) {
+      seeds.add(s);
     }
     ArrayNode configs = root.putArray("sourceConfigurations");
     sourceConfigs.forEach(c -> configs.add(c.format()));
@@ -419,7 +508,10 @@ public final class PrunedModelSearch {
     private PerformanceModel performanceModel;
     private UnaryOperator<SearchSpec.Builder<RecoveredModel>> searchOptions = UnaryOperator.identity();
     private final List<SearchListener> listeners = new ArrayList<>();
-    private boolean baselines = true;
+    private List<String> baselineNames = List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE);
+    private boolean randomSearch;
+    private final List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
+    private long[] heldOutSeeds;
     private Path outputFolder;
     private boolean saveMerged;
     private String pruningReportJson;
@@ -510,7 +602,65 @@ public final class PrunedModelSearch {
 
     /** Whether to measure uniform rank 8 and no recovery on the target too (default true). */
     public Builder baselines(boolean value) {
-      this.baselines = value;
+      this.baselineNames = value ? List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE) : List.of();
+      return this;
+    }
+
+    /**
+     * The baselines measured on the target, by {@link RecoveryBaselines} name, in this order (default
+     * {@code uniform}, {@code none}).
+     *
+     * @throws IllegalArgumentException for an unknown or repeated name
+     */
+    public Builder baselines(String... names) {
+      List<String> list = new ArrayList<>();
+      for (String name : names) {
+        String known = RecoveryBaselines.NAMES.stream().filter(n -> n.equalsIgnoreCase(name)).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException(
+                "unknown recovery baseline '" + name + "'; known: " + RecoveryBaselines.NAMES));
+        if (list.contains(known)) {
+          throw new IllegalArgumentException("baseline " + known + " is given twice");
+        }
+        list.add(known);
+      }
+      this.baselineNames = List.copyOf(list);
+      return this;
+    }
+
+    /** Whether to also run random search with the same evaluation budget and seed (default false). */
+    public Builder randomSearch(boolean value) {
+      this.randomSearch = value;
+      return this;
+    }
+
+    /**
+     * Adds a held-out task: every method's configuration is measured on it after the search. It must
+     * differ from the target and from the other held-out tasks.
+     */
+    public Builder heldOut(Evaluator<RecoveredModel> value) {
+      Objects.requireNonNull(value, "heldOut");
+      if (value.taskId().equals(target.taskId())) {
+        throw new IllegalArgumentException("held-out task " + value.taskId() + " is the target task");
+      }
+      if (heldOut.stream().anyMatch(h -> h.taskId().equals(value.taskId()))) {
+        throw new IllegalArgumentException("held-out task " + value.taskId() + " is given twice");
+      }
+      heldOut.add(value);
+      return this;
+    }
+
+    /**
+     * Recovery seeds of the held-out measurements (default: the recovery seed alone). Seeds other than
+     * the search's recovery seed show how much of a difference between methods is the seed's.
+     */
+    public Builder heldOutSeeds(long... seeds) {
+      if (seeds.length == 0) {
+        throw new IllegalArgumentException("at least one held-out recovery seed is needed");
+      }
+      if (Arrays.stream(seeds).distinct().count() != seeds.length) {
+        throw new IllegalArgumentException("held-out recovery seeds repeat: " + Arrays.toString(seeds));
+      }
+      this.heldOutSeeds = seeds.clone();
       return this;
     }
 

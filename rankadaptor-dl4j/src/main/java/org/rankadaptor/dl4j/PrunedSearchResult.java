@@ -2,6 +2,7 @@ package org.rankadaptor.dl4j;
 
 import com.google.common.collect.ImmutableMap;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.rankadaptor.Observation;
@@ -17,7 +18,10 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
  *     written to {@code adapters}); its training log is empty when the adapters were read back from a
  *     previous run's output folder
  * @param baselines target-task observations of the comparison configurations, by name ({@code uniform}:
- *     rank 8 everywhere, {@code none}: no adapters); empty when baselines were turned off
+ *     rank 8 everywhere, {@code none}: no adapters, {@code lora*}); empty when baselines were turned off
+ * @param randomSearch random search with the same budget, when asked for
+ * @param heldOut every method's configuration measured on the held-out tasks, by recovery seed; empty
+ *     without held-out tasks
  * @param sourceObservations successful source-task observations the meta-learning could draw on
  * @param recoveries recoveries this call ran (meta-learning data, search, baselines and the final model);
  *     0 when everything came from the store and the output folder
@@ -31,6 +35,8 @@ public record PrunedSearchResult(
     SearchResult search,
     RecoveredModel recovered,
     Map<String, Observation> baselines,
+    Optional<SearchResult> randomSearch,
+    List<HeldOutMeasurement> heldOut,
     int sourceObservations,
     int recoveries,
     Optional<Path> adapters,
@@ -40,6 +46,7 @@ public record PrunedSearchResult(
 
   public PrunedSearchResult {
     baselines = ImmutableMap.copyOf(baselines);
+    heldOut = List.copyOf(heldOut);
   }
 
   /** The chosen configuration. */

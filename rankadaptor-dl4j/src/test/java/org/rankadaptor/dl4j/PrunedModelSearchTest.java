@@ -25,6 +25,9 @@ import org.rankadaptor.ObservationStore;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.RecoveryRunner;
+import org.rankadaptor.SearchResult;
+import org.rankadaptor.dl4j.eval.TaskLoaders;
+import org.rankadaptor.dl4j.eval.ZeroShotTask;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.llama.LlamaModel;
@@ -41,6 +44,7 @@ import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.recover.RecoveryBaselines;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
@@ -67,6 +71,7 @@ class PrunedModelSearchTest {
   private static Evaluator<RecoveredModel> target;
   private static Evaluator<RecoveredModel> wikitext;
   private static Evaluator<RecoveredModel> alpaca;
+  private static Llama2cTokenizer tokenizer;
   private static RankSpace space;
   private static PrunedSearchResult first;
 
@@ -75,7 +80,7 @@ class PrunedModelSearchTest {
     Nd4jRuntime.ensureInitialized();
     LlamaModel model = LlamaModel.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
-    Llama2cTokenizer tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
+    tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
     String stories = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));
     String recoveryText = stories.substring(0, stories.length() * 2 / 3);
     String heldOut = stories.substring(stories.length() * 2 / 3);
@@ -215,6 +220,96 @@ class PrunedModelSearchTest {
       assertThat(resumed.search().newEvaluations()).isEqualTo(EVALUATIONS - 1);
       assertThat(resumed.search().bestScore()).isEqualTo(first.search().bestScore());
     }
+  }
+
+  @Test
+  @Order(4)
+  void comparesWithRandomSearchAndBaselinesOnHeldOutTasksWithSeveralSeeds() throws IOException {
+    // The first test's store already holds the sources and the search: only the comparisons are new.
+    Path storeFile = Files.copy(dir.resolve("store.jsonl"), dir.resolve("compare.jsonl"));
+    Evaluator<RecoveredModel> piqa = RecoveredEvaluators.zeroShot(ZeroShotTask.PIQA,
+        TaskLoaders.llmAdapters(SharedFiles.require("data/tasks/llm_adapters_format/piqa/test.json"),
+            ZeroShotTask.PIQA), tokenizer, 8, SEED);
+    Evaluator<RecoveredModel> wikiHeldOut = RecoveredEvaluators.perplexity("wikitext2-test",
+        Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw")).substring(200_000), tokenizer, 128, 256);
+    long[] seeds = {SEED, SEED + 1};
+    PrunedSearchResult compared;
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      compared = comparison(store, piqa, wikiHeldOut, seeds).run();
+    }
+    assertThat(compared.best()).isEqualTo(first.best());
+    SearchResult random = compared.randomSearch().orElseThrow();
+    assertThat(random.trace()).hasSize(EVALUATIONS);
+    assertThat(random.trace()).extracting(IterationRecord::config).doesNotHaveDuplicates()
+        .allSatisfy(c -> assertThat(space.contains(c)).isTrue());
+    assertThat(compared.baselines().keySet()).containsExactly("uniform", "lora*", "none");
+    assertThat(compared.baselines().get("lora*").config()).isEqualTo(RecoveryBaselines.loraStar(space));
+
+    // Every method on every held-out task with every seed, once.
+    List<String> methods = List.of("rankadaptor", "random", "uniform", "lora*", "none");
+    assertThat(compared.heldOut()).hasSize(methods.size() * 2 * seeds.length);
+    for (String method : methods) {
+      for (long seed : seeds) {
+        assertThat(compared.heldOut()).filteredOn(m -> m.method().equals(method) && m.recoverySeed() == seed)
+            .extracting(m -> m.observation().taskId()).containsExactlyInAnyOrder("piqa", "wikitext2-test");
+      }
+    }
+    // No recovery does not depend on the seed; a recovery does.
+    assertThat(heldOutScore(compared, "none", SEED, "wikitext2-test"))
+        .isEqualTo(heldOutScore(compared, "none", SEED + 1, "wikitext2-test"));
+    assertThat(heldOutScore(compared, "uniform", SEED, "wikitext2-test"))
+        .isNotEqualTo(heldOutScore(compared, "uniform", SEED + 1, "wikitext2-test"));
+    JsonNode result = new ObjectMapper().readTree(compared.resultFile().orElseThrow().toFile());
+    assertThat(result.path("randomSearch").path("trace")).hasSize(EVALUATIONS);
+    assertThat(result.path("heldOut")).hasSize(compared.heldOut().size());
+
+    // Everything is in the store: a rerun recovers nothing and measures the same.
+    try (ObservationStore store = ObservationStore.open(storeFile)) {
+      PrunedSearchResult again = comparison(store, piqa, wikiHeldOut, seeds).run();
+      assertThat(again.recoveries()).isZero();
+      assertThat(again.heldOut()).extracting(m -> m.observation().score())
+          .isEqualTo(compared.heldOut().stream().map(m -> m.observation().score()).toList());
+    }
+  }
+
+  private static PrunedModelSearch comparison(ObservationStore store, Evaluator<RecoveredModel> piqa,
+      Evaluator<RecoveredModel> wikiHeldOut, long[] seeds) {
+    return PrunedModelSearch.builder(pruned, recoveryRunner, target)
+        .space(space)
+        .source(wikitext)
+        .source(alpaca)
+        .sourceConfigurations(SOURCE_CONFIGS)
+        .store(store)
+        .seed(SEED)
+        .maxEvaluations(EVALUATIONS)
+        .performanceModel(predictor())
+        .searchOptions(s -> s.convergence(0, 1))
+        .baselines("uniform", "LoRA*", "none")
+        .randomSearch(true)
+        .heldOut(piqa)
+        .heldOut(wikiHeldOut)
+        .heldOutSeeds(seeds)
+        .outputFolder(dir.resolve("compare-out"))
+        .build();
+  }
+
+  private static double heldOutScore(PrunedSearchResult result, String method, long seed, String task) {
+    return result.heldOut().stream()
+        .filter(m -> m.method().equals(method) && m.recoverySeed() == seed && m.observation().taskId().equals(task))
+        .findFirst().orElseThrow().observation().score();
+  }
+
+  @Test
+  void comparisonSettingsAreChecked() {
+    PrunedModelSearch.Builder b = PrunedModelSearch.builder(pruned, recoveryRunner, target);
+    assertThatThrownBy(() -> b.baselines("uniform", "best-guess"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("best-guess").hasMessageContaining("lora*");
+    assertThatThrownBy(() -> b.baselines("none", "NONE"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("twice");
+    assertThatThrownBy(() -> b.heldOut(target))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("target");
+    assertThatThrownBy(() -> b.heldOutSeeds(3, 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("repeat");
   }
 
   @Test

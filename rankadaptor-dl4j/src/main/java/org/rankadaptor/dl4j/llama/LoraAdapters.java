@@ -101,6 +101,21 @@ public final class LoraAdapters {
     return init(config, ranks, alphas, EnumSet.allOf(LoraTarget.class), 0.0, seed, dtype);
   }
 
+  /**
+   * Trainable parameters that one unit of rank costs in each layer: for every targeted projection
+   * {@code in -> out}, one row of A and one column of B, {@code in + out}. Layers of a pruned model differ,
+   * so equal ranks do not mean equal cost; {@code org.rankadaptor.ParameterBudget} takes this vector.
+   */
+  public static long[] parametersPerRank(LlamaConfig config, Set<LoraTarget> targets) {
+    long[] perRank = new long[config.nLayers()];
+    for (int l = 0; l < perRank.length; l++) {
+      for (LoraTarget target : targets) {
+        perRank[l] += target.inFeatures(config.dim(), config.layer(l)) + target.outFeatures(config.dim(), config.layer(l));
+      }
+    }
+    return perRank;
+  }
+
   private static long streamSeed(long seed, int layer, LoraTarget target) {
     return seed + 0x9E3779B97F4A7C15L * (layer * 16L + target.ordinal() + 1);
   }
