@@ -175,6 +175,29 @@ public final class WidthPruner {
   }
 
   /**
+   * The global ratio at which each of layers {@code firstLayer..lastLayer} loses {@code layerShare} of its
+   * projection weights: the inverse of {@code r * P / R}. For settings named by how much of the pruned
+   * layers goes rather than how much of the model (a small model whose pruned range holds little of its
+   * weights cannot lose a large global share).
+   *
+   * @throws PruningInputException when the share is outside (0, 1) or the range outside the model
+   */
+  public static double globalRatioForLayerShare(LlamaConfig config, int firstLayer, int lastLayer, double layerShare) {
+    if (!(layerShare > 0 && layerShare < 1)) {
+      throw new PruningInputException("layer share must be in (0, 1), got " + layerShare);
+    }
+    if (firstLayer < 0 || lastLayer < firstLayer || lastLayer >= config.nLayers()) {
+      throw new PruningInputException("layer range " + firstLayer + ".." + lastLayer
+          + " is not within the model's layers 0.." + (config.nLayers() - 1));
+    }
+    long prunable = 0;
+    for (int l = firstLayer; l <= lastLayer; l++) {
+      prunable += ParameterCounts.projections(config.dim(), config.layer(l));
+    }
+    return layerShare * prunable / ParameterCounts.model(config);
+  }
+
+  /**
    * The share of each pruned layer's projection weights that must go for the global ratio: {@code r * P /
    * R} (see the class documentation).
    */

@@ -425,4 +425,17 @@ class PruningTest {
       assertEquals(paper[i], layer, 0.01, "global " + global[i]);
     }
   }
+
+  @Test
+  void aLayerShareIsTheInverseOfTheLayerRatio() {
+    LlamaConfig llama7b = LlamaConfig.uniform(4096, 32, 32, 32, 11008, 32000, 2048, false);
+    for (double share : new double[] {0.2, 0.25, 0.3, 0.5}) {
+      double global = WidthPruner.globalRatioForLayerShare(llama7b, 4, 29, share);
+      assertEquals(share, WidthPruner.layerRatio(llama7b, WidthPruningSettings.llmPruner(4, 29, global)), 1e-12);
+    }
+    // LLaMA-7B's 20 % global ratio is a 25 % share of layers 4..29 (see the paper's figures above).
+    assertEquals(0.20, WidthPruner.globalRatioForLayerShare(llama7b, 4, 29, 0.25), 0.01);
+    assertThrows(PruningInputException.class, () -> WidthPruner.globalRatioForLayerShare(llama7b, 4, 32, 0.2));
+    assertThrows(PruningInputException.class, () -> WidthPruner.globalRatioForLayerShare(llama7b, 4, 29, 1.0));
+  }
 }
