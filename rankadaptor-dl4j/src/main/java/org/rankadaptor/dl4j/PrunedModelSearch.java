@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.rankadaptor.Evaluator;
@@ -124,6 +126,7 @@ public final class PrunedModelSearch {
   private final List<String> baselineNames;
   private final boolean randomSearch;
   private final List<Evaluator<RecoveredModel>> heldOut;
+  private final Map<String, long[]> heldOutTaskSeeds; // by task id; absent: heldOutSeeds
   private final long[] heldOutSeeds;
   private final Path outputFolder; // null: nothing written
   private final boolean saveMerged;
@@ -149,6 +152,7 @@ public final class PrunedModelSearch {
     this.baselineNames = List.copyOf(b.baselineNames);
     this.randomSearch = b.randomSearch;
     this.heldOut = List.copyOf(b.heldOut);
+    this.heldOutTaskSeeds = Map.copyOf(b.heldOutTaskSeeds);
     this.heldOutSeeds = b.heldOutSeeds != null ? b.heldOutSeeds.clone() : new long[] {recoverySeed};
     this.outputFolder = b.outputFolder;
     this.saveMerged = b.saveMerged;
@@ -265,16 +269,30 @@ public final class PrunedModelSearch {
     random.ifPresent(r -> methods.put(RANDOM_SEARCH, r.best()));
     baselineObservations.forEach((name, o) -> methods.put(name, o.config()));
     List<HeldOutMeasurement> out = new ArrayList<>();
-    for (long heldOutSeed : heldOutSeeds) {
+    for (long heldOutSeed : allHeldOutSeeds()) {
+      List<Evaluator<RecoveredModel>> tasks = heldOut.stream()
+          .filter(e -> Arrays.stream(seedsOf(e)).anyMatch(x -> x == heldOutSeed)).toList();
       for (Map.Entry<String, RankConfig> method : methods.entrySet()) {
         List<Observation> observations =
-            measure(method.getValue(), heldOut, "heldout:" + method.getKey(), heldOutSeed, best);
+            measure(method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
         for (Observation o : observations) {
           out.add(new HeldOutMeasurement(method.getKey(), method.getValue(), heldOutSeed, o));
         }
       }
     }
     return out;
+  }
+
+  private long[] seedsOf(Evaluator<RecoveredModel> task) {
+    return heldOutTaskSeeds.getOrDefault(task.taskId(), heldOutSeeds);
+  }
+
+  /** The default held-out seeds, then those only some tasks have, in the order given. */
+  private long[] allHeldOutSeeds() {
+    Set<Long> all = new LinkedHashSet<>();
+    Arrays.stream(heldOutSeeds).forEach(all::add);
+    heldOut.forEach(e -> Arrays.stream(seedsOf(e)).forEach(all::add));
+    return all.stream().mapToLong(Long::longValue).toArray();
   }
 
   /**
@@ -459,7 +477,10 @@ public final class PrunedModelSearch {
     }
     ObjectNode held = root.putObject("heldOut");
     for (Evaluator<RecoveredModel> evaluator : heldOut) {
-      held.put(evaluator.taskId(), evaluator.fingerprint());
+      ObjectNode task = held.putObject(evaluator.taskId());
+      task.put("fingerprint", evaluator.fingerprint());
+      ArrayNode taskSeeds = task.putArray("recoverySeeds");
+      Arrays.stream(seedsOf(evaluator)).forEach(taskSeeds::add);
     }
     ArrayNode seeds = root.putArray("heldOutRecoverySeeds");
     for (long s : heldOutSeeds) {
@@ -511,6 +532,7 @@ public final class PrunedModelSearch {
     private List<String> baselineNames = List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE);
     private boolean randomSearch;
     private final List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
+    private final Map<String, long[]> heldOutTaskSeeds = new LinkedHashMap<>();
     private long[] heldOutSeeds;
     private Path outputFolder;
     private boolean saveMerged;
@@ -650,18 +672,33 @@ public final class PrunedModelSearch {
     }
 
     /**
+     * Adds a held-out task measured with these recovery seeds instead of {@link #heldOutSeeds}: for a
+     * costly task whose differences between seeds do not matter (a task a small model is at chance on).
+     */
+    public Builder heldOut(Evaluator<RecoveredModel> value, long... recoverySeeds) {
+      long[] seeds = checkedSeeds(recoverySeeds);
+      heldOut(value);
+      heldOutTaskSeeds.put(value.taskId(), seeds);
+      return this;
+    }
+
+    /**
      * Recovery seeds of the held-out measurements (default: the recovery seed alone). Seeds other than
      * the search's recovery seed show how much of a difference between methods is the seed's.
      */
     public Builder heldOutSeeds(long... seeds) {
+      this.heldOutSeeds = checkedSeeds(seeds);
+      return this;
+    }
+
+    private static long[] checkedSeeds(long[] seeds) {
       if (seeds.length == 0) {
         throw new IllegalArgumentException("at least one held-out recovery seed is needed");
       }
       if (Arrays.stream(seeds).distinct().count() != seeds.length) {
         throw new IllegalArgumentException("held-out recovery seeds repeat: " + Arrays.toString(seeds));
       }
-      this.heldOutSeeds = seeds.clone();
-      return this;
+      return seeds.clone();
     }
 
     /** Where adapters, result and provenance go (default: nothing is written). */

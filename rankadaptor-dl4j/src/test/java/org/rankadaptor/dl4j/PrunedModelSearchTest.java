@@ -245,14 +245,14 @@ class PrunedModelSearchTest {
     assertThat(compared.baselines().keySet()).containsExactly("uniform", "lora*", "none");
     assertThat(compared.baselines().get("lora*").config()).isEqualTo(RecoveryBaselines.loraStar(space));
 
-    // Every method on every held-out task with every seed, once.
+    // Every method on every held-out task with each of its seeds (piqa: the first only), once.
     List<String> methods = List.of("rankadaptor", "random", "uniform", "lora*", "none");
-    assertThat(compared.heldOut()).hasSize(methods.size() * 2 * seeds.length);
+    assertThat(compared.heldOut()).hasSize(methods.size() * (seeds.length + 1));
     for (String method : methods) {
-      for (long seed : seeds) {
-        assertThat(compared.heldOut()).filteredOn(m -> m.method().equals(method) && m.recoverySeed() == seed)
-            .extracting(m -> m.observation().taskId()).containsExactlyInAnyOrder("piqa", "wikitext2-test");
-      }
+      assertThat(compared.heldOut()).filteredOn(m -> m.method().equals(method) && m.recoverySeed() == SEED)
+          .extracting(m -> m.observation().taskId()).containsExactlyInAnyOrder("piqa", "wikitext2-test");
+      assertThat(compared.heldOut()).filteredOn(m -> m.method().equals(method) && m.recoverySeed() == SEED + 1)
+          .extracting(m -> m.observation().taskId()).containsExactly("wikitext2-test");
     }
     // No recovery does not depend on the seed; a recovery does.
     assertThat(heldOutScore(compared, "none", SEED, "wikitext2-test"))
@@ -286,7 +286,7 @@ class PrunedModelSearchTest {
         .searchOptions(s -> s.convergence(0, 1))
         .baselines("uniform", "LoRA*", "none")
         .randomSearch(true)
-        .heldOut(piqa)
+        .heldOut(piqa, SEED)
         .heldOut(wikiHeldOut)
         .heldOutSeeds(seeds)
         .outputFolder(dir.resolve("compare-out"))

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -57,6 +58,7 @@ public final class ZeroShotEvaluator<M> implements Evaluator<M> {
   private final List<MultipleChoiceItem> items;
   private final List<ScoringRequest> requests;
   private final int[] firstRequest; // (item + 1) offsets into requests
+  private final int[] byLength; // request indices, longest first: the scoring order
   private final Function<? super M, ? extends ContinuationScorer> scorerOf;
   private final int batchSize;
   private final String fingerprint;
@@ -78,6 +80,12 @@ public final class ZeroShotEvaluator<M> implements Evaluator<M> {
     }
     firstRequest[items.size()] = reqs.size();
     this.requests = Collections.unmodifiableList(reqs);
+    // Longest first, as the harness does: batches of similar lengths waste little on padding, and the
+    // first batch shows at once whether the longest requests fit.
+    this.byLength = IntStream.range(0, reqs.size()).boxed()
+        .sorted(Comparator.comparingInt((Integer i) -> -(reqs.get(i).context().length + reqs.get(i).continuation().length))
+            .thenComparingInt(i -> i))
+        .mapToInt(Integer::intValue).toArray();
     this.fingerprint = fingerprint(b);
   }
 
@@ -127,12 +135,18 @@ public final class ZeroShotEvaluator<M> implements Evaluator<M> {
     double[] ll = new double[requests.size()];
     for (int from = 0; from < requests.size(); from += batchSize) {
       int to = Math.min(requests.size(), from + batchSize);
-      double[] got = scorer.logLikelihoods(requests.subList(from, to));
+      List<ScoringRequest> batch = new ArrayList<>(to - from);
+      for (int i = from; i < to; i++) {
+        batch.add(requests.get(byLength[i]));
+      }
+      double[] got = scorer.logLikelihoods(batch);
       if (got == null || got.length != to - from) {
         throw new IllegalStateException(taskId + ": the scorer returned "
             + (got == null ? "null" : got.length + " values") + " for " + (to - from) + " requests");
       }
-      System.arraycopy(got, 0, ll, from, got.length);
+      for (int i = from; i < to; i++) {
+        ll[byLength[i]] = got[i - from];
+      }
       LOG.debug("{}: scored {}/{} requests", taskId, to, requests.size());
     }
     int correct = 0;
