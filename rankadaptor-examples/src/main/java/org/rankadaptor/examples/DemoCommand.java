@@ -15,6 +15,7 @@ import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
+import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankAdaptor;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankConfig;
@@ -31,7 +32,7 @@ import org.rankadaptor.dl4j.eval.LlamaScoring;
 import org.rankadaptor.dl4j.eval.PerplexityEvaluator;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LoraTarget;
+import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.prune.CalibrationSet;
@@ -292,16 +293,9 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Trainable LoRA weights of a configuration: rank x (in + out) of every adapted projection. */
   static long loraParameters(LlamaConfig config, RankConfig ranks) {
-    long total = 0;
-    for (int l = 0; l < config.nLayers(); l++) {
-      for (LoraTarget t : RecoverySettings.tiny().targets()) {
-        total += (long) ranks.rank(l) * (t.inFeatures(config.dim(), config.layer(l))
-            + t.outFeatures(config.dim(), config.layer(l)));
-      }
-    }
-    return total;
+    return new ParameterBudget(LoraAdapters.parametersPerRank(config, RecoverySettings.tiny().targets()),
+        Long.MAX_VALUE).trainableParameters(ranks);
   }
-
 
   /** The core-only demonstration: the search on a synthetic objective, no model involved. */
   private int runSynthetic() {

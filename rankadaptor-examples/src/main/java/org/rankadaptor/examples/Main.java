@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "rankadaptor 0.1.0-SNAPSHOT",
     description = "Per-layer LoRA rank search for recovering structurally pruned LLaMA-style models.",
-    subcommands = {DemoCommand.class, RunCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, ExperimentCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,691 @@
+package org.rankadaptor.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.common.hash.Hashing;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.rankadaptor.Evaluation;
+import org.rankadaptor.IterationRecord;
+import org.rankadaptor.Observation;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.SearchResult;
+import org.rankadaptor.dl4j.HeldOutMeasurement;
+import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.PrunedModelSearch;
+import org.rankadaptor.dl4j.PrunedSearchResult;
+import org.rankadaptor.dl4j.llama.LlamaConfig;
+import org.rankadaptor.dl4j.recover.RecoverySettings;
+import org.rankadaptor.examples.report.HeatMap;
+import org.rankadaptor.examples.report.LineChart;
+
+/**
+ * The experiment's report: a Markdown file with the main table (every method on every held-out task,
+ * mean over recovery seeds), the search's course per setting, findings computed from the numbers, SVG
+ * figures, and a JSON file with every number the tables show.
+ */
+final class ExperimentReport {
+
+  static final String REPORT_FILE = "report.md";
+  static final String JSON_FILE = "experiment.json";
+  static final String FIGURES = "figures";
+
+  /** Held-out task ids in table order, with their column titles. */
+  private static final Map<String, String> TASKS = tasks();
+
+  private static final String TEST_PPL = "tinystories-test";
+
+  /** Methods in table order, with their row names. */
+  private static final Map<String, String> METHODS = methods();
+
+  private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+  /** A pruning setting of the experiment. */
+  record PruningSetting(boolean isWidth, double share, int blocks) {
+
+    static PruningSetting width(double share) {
+      return new PruningSetting(true, share, 0);
+    }
+
+    static PruningSetting depth(int blocks) {
+      return new PruningSetting(false, 0, blocks);
+    }
+
+    /** A folder-safe name, such as {@code width-25} or {@code depth-1}. */
+    String name() {
+      return isWidth ? String.format(Locale.ROOT, "width-%02.0f", 100 * share) : "depth-" + blocks;
+    }
+
+    /** How the table names it. */
+    String label() {
+      return isWidth ? String.format(Locale.ROOT, "Width %.0f %%", 100 * share)
+          : "Depth " + blocks + (blocks == 1 ? " block" : " blocks");
+    }
+  }
+
+  /** How the experiment was run. */
+  record Setup(
+      String command,
+      long seed,
+      long[] heldOutSeeds,
+      int zeroShotSeeds,
+      int evaluations,
+      int sourceConfigs,
+      int metaIterations,
+      double convergence,
+      int steps,
+      int evalItems,
+      int generatedStories,
+      RecoverySettings recovery,
+      int recoveryExamples,
+      String recoveryFingerprint,
+      List<String> textParts,
+      Map<String, Double> chance,
+      Instant started,
+      Instant finished,
+      Map<String, Path> files) {}
+
+  /** One setting's pruned model, space and everything its search measured. */
+  record SettingRun(
+      PruningSetting setting,
+      LlamaConfig config,
+      List<Integer> keptLayers,
+      RankSpace space,
+      String pruningReportJson,
+      long parametersBefore,
+      long parametersAfter,
+      PrunedSearchResult result,
+      Duration elapsed) {}
+
+  /** Mean and sample standard deviation of a method's held-out values over recovery seeds. */
+  record Stat(double mean, double sd, int n) {
+    static Stat of(List<Double> values) {
+      double mean = values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double ss = values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum();
+      return new Stat(mean, values.size() > 1 ? Math.sqrt(ss / (values.size() - 1)) : 0, values.size());
+    }
+
+    /** Standard error of the mean. */
+    double se() {
+      return n > 0 ? sd / Math.sqrt(n) : Double.NaN;
+    }
+  }
+
+  private final Setup setup;
+  private final LlamaConfig original;
+  private final Map<String, Evaluation> unpruned;
+  private final List<SettingRun> runs;
+
+  ExperimentReport(Setup setup, LlamaConfig original, Map<String, Evaluation> unpruned, List<SettingRun> runs) {
+    this.setup = Objects.requireNonNull(setup, "setup");
+    this.original = Objects.requireNonNull(original, "original");
+    this.unpruned = Map.copyOf(unpruned);
+    this.runs = List.copyOf(runs);
+  }
+
+  private static Map<String, String> tasks() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(TEST_PPL, "Test PPL ↓");
+    m.put("boolq", "BoolQ");
+    m.put("piqa", "PIQA");
+    m.put("winogrande", "WinoG");
+    m.put("arc_easy", "ARC-e");
+    m.put("arc_challenge", "ARC-c");
+    m.put("openbookqa", "OBQA");
+    return m;
+  }
+
+  private static Map<String, String> methods() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("none", "No recovery");
+    m.put("uniform", "LoRA, rank 8");
+    m.put("lora*", "LoRA*");
+    m.put(PrunedModelSearch.RANDOM_SEARCH, "Random search");
+    m.put(PrunedModelSearch.RANKADAPTOR, "RankAdaptor");
+    return m;
+  }
+
+  // ------------------------------------------------------------------ numbers
+
+  /** A held-out value as the table shows it: perplexity for the text, accuracy for the zero-shot tasks. */
+  private static double value(Observation o) {
+    if (!o.succeeded()) {
+      return Double.NaN;
+    }
+    Double ppl = o.metrics().get("ppl");
+    return ppl != null ? ppl : o.score();
+  }
+
+  private static double value(Evaluation e) {
+    Double ppl = e.metrics().get("ppl");
+    return ppl != null ? ppl : e.score();
+  }
+
+  /** A method's held-out values on a task, one per recovery seed. */
+  static Stat heldOut(PrunedSearchResult result, String method, String task) {
+    List<Double> values = new ArrayList<>();
+    for (HeldOutMeasurement m : result.heldOut()) {
+      if (m.method().equals(method) && m.observation().taskId().equals(task)) {
+        values.add(value(m.observation()));
+      }
+    }
+    return Stat.of(values);
+  }
+
+  /** The mean over seeds of a method's average zero-shot accuracy. */
+  private static Stat zeroShotAverage(PrunedSearchResult result, String method, long[] seeds) {
+    List<Double> perSeed = new ArrayList<>();
+    for (long seed : seeds) {
+      double sum = 0;
+      int count = 0;
+      for (HeldOutMeasurement m : result.heldOut()) {
+        if (m.method().equals(method) && m.recoverySeed() == seed && !m.observation().taskId().equals(TEST_PPL)) {
+          sum += value(m.observation());
+          count++;
+        }
+      }
+      if (count > 0) {
+        perSeed.add(sum / count);
+      }
+    }
+    return Stat.of(perSeed);
+  }
+
+  private static RankConfig config(SettingRun run, String method) {
+    return run.result().heldOut().stream().filter(m -> m.method().equals(method)).findFirst()
+        .map(HeldOutMeasurement::config).orElseThrow();
+  }
+
+  /** Best measured score after each evaluation of a trace (failed evaluations keep the previous best). */
+  static double[] bestSoFar(List<IterationRecord> trace) {
+    double[] out = new double[trace.size()];
+    double best = Double.NaN;
+    for (int i = 0; i < out.length; i++) {
+      Observation o = trace.get(i).observation();
+      if (o.succeeded() && (Double.isNaN(best) || o.score() > best)) {
+        best = o.score();
+      }
+      out[i] = best;
+    }
+    return out;
+  }
+
+  /** Validation perplexity from a score ({@code -log ppl}). */
+  private static double ppl(double score) {
+    return Math.exp(-score);
+  }
+
+  // ------------------------------------------------------------------ files
+
+  /**
+   * Writes the report, its figures and the JSON of its numbers into {@code dir}.
+   *
+   * @return the report file
+   */
+  Path write(Path dir) throws IOException {
+    Path figures = Files.createDirectories(dir.resolve(FIGURES));
+    Files.writeString(figures.resolve("ranks.svg"), ranksHeatMap().toSvg());
+    for (SettingRun run : runs) {
+      Files.writeString(figures.resolve(run.setting().name() + "-predicted.svg"), predictedChart(run).toSvg());
+      Files.writeString(figures.resolve(run.setting().name() + "-fine-tunes.svg"), fineTunesChart(run).toSvg());
+    }
+    JSON.writeValue(dir.resolve(JSON_FILE).toFile(), json());
+    Path report = dir.resolve(REPORT_FILE);
+    Files.writeString(report, markdown());
+    return report;
+  }
+
+  HeatMap ranksHeatMap() {
+    List<String> rows = new ArrayList<>();
+    List<String> columns = new ArrayList<>();
+    for (int l = 0; l < original.nLayers(); l++) {
+      columns.add(Integer.toString(l));
+    }
+    Double[][] values = new Double[runs.size()][original.nLayers()];
+    for (int r = 0; r < runs.size(); r++) {
+      SettingRun run = runs.get(r);
+      rows.add(run.setting().label());
+      RankConfig best = run.result().best();
+      for (int i = 0; i < run.keptLayers().size(); i++) {
+        values[r][run.keptLayers().get(i)] = (double) best.rank(i);
+      }
+    }
+    return HeatMap.of("Ranks RankAdaptor chose per layer", "layer of the original model (0-based)", rows, columns,
+        values, "removed");
+  }
+
+  LineChart predictedChart(SettingRun run) {
+    List<IterationRecord> trace = run.result().search().trace();
+    double[] x = new double[trace.size()];
+    double[] predicted = new double[trace.size()];
+    double[] sd = new double[trace.size()];
+    double[] measured = new double[trace.size()];
+    for (int i = 0; i < trace.size(); i++) {
+      IterationRecord r = trace.get(i);
+      x[i] = i + 1;
+      predicted[i] = r.predicted();
+      sd[i] = r.predictedStd();
+      measured[i] = r.observation().succeeded() ? r.observation().score() : Double.NaN;
+    }
+    return LineChart.builder(run.setting().label() + ": predicted and measured, per evaluation",
+            "target evaluation", "score = −log validation perplexity")
+        .series("measured", x, measured)
+        .seriesWithErrors("predicted ± sd", x, predicted, sd)
+        .integerX()
+        .build();
+  }
+
+  LineChart fineTunesChart(SettingRun run) {
+    PrunedSearchResult result = run.result();
+    LineChart.Builder chart = LineChart.builder(run.setting().label() + ": best so far against fine-tunes",
+        "real fine-tunes on the target", "best validation perplexity (lower is better)").integerX();
+    addBestSoFar(chart, "RankAdaptor", result.search().trace());
+    result.randomSearch().ifPresent(r -> addBestSoFar(chart, "random search", r.trace()));
+    Observation uniform = result.baselines().get("uniform");
+    Observation loraStar = result.baselines().get("lora*");
+    if (uniform != null && uniform.succeeded()) {
+      chart.reference("LoRA, rank 8", ppl(uniform.score()));
+    }
+    if (loraStar != null && loraStar.succeeded()) {
+      chart.reference("LoRA*", ppl(loraStar.score()));
+    }
+    return chart.build();
+  }
+
+  private static void addBestSoFar(LineChart.Builder chart, String name, List<IterationRecord> trace) {
+    double[] best = bestSoFar(trace);
+    double[] x = new double[best.length];
+    double[] y = new double[best.length];
+    for (int i = 0; i < best.length; i++) {
+      x[i] = i + 1;
+      y[i] = ppl(best[i]);
+    }
+    chart.series(name, x, y);
+  }
+
+  // ------------------------------------------------------------------ Markdown
+
+  String markdown() {
+    StringBuilder md = new StringBuilder();
+    md.append("# RankAdaptor on stories260K: the main table at small scale\n\n");
+    md.append("Generated by `rankadaptor experiment`; every number below comes from the files next to this report.\n\n");
+    md.append("## Findings\n\n");
+    for (String finding : findings()) {
+      md.append("- ").append(finding).append('\n');
+    }
+    md.append("\n## Main table\n\n");
+    md.append(String.format(Locale.ROOT, "Held-out measurements. Test perplexity: mean ± standard deviation over "
+        + "%d recovery seeds (%s). Accuracies in %%: zero-shot, %s items per task drawn by seed %d (the same items "
+        + "for every method), %s. LoRA parameters: trainable weights of the configuration; every method is within "
+        + "uniform rank 8's budget.%n%n", setup.heldOutSeeds().length, seedList(),
+        setup.evalItems() == 0 ? "all" : Integer.toString(setup.evalItems()), setup.seed(),
+        setup.zeroShotSeeds() == 1 ? "recovered with seed " + setup.heldOutSeeds()[0]
+            : "mean over the first " + setup.zeroShotSeeds() + " recovery seeds"));
+    md.append("| Setting | Method | Ranks | LoRA params |");
+    TASKS.values().forEach(t -> md.append(' ').append(t).append(" |"));
+    md.append(" Avg |\n|---|---|---|---:|");
+    TASKS.keySet().forEach(t -> md.append("---:|"));
+    md.append("---:|\n");
+    md.append("| Unpruned | – | – | – |");
+    double sum = 0;
+    int count = 0;
+    for (String task : TASKS.keySet()) {
+      Evaluation e = unpruned.get(task);
+      double v = e == null ? Double.NaN : value(e);
+      md.append(' ').append(task.equals(TEST_PPL) ? fixed(v, 2) : percent(v)).append(" |");
+      if (!task.equals(TEST_PPL) && e != null) {
+        sum += v;
+        count++;
+      }
+    }
+    md.append(' ').append(percent(count > 0 ? sum / count : Double.NaN)).append(" |\n");
+    md.append("| Chance | – | – | – | – |");
+    for (String task : TASKS.keySet()) {
+      if (!task.equals(TEST_PPL)) {
+        md.append(' ').append(percent(setup.chance().getOrDefault(task, Double.NaN))).append(" |");
+      }
+    }
+    md.append(' ').append(percent(setup.chance().values().stream().mapToDouble(Double::doubleValue).average()
+        .orElse(Double.NaN))).append(" |\n");
+    for (SettingRun run : runs) {
+      for (Map.Entry<String, String> method : METHODS.entrySet()) {
+        if (run.result().heldOut().stream().noneMatch(m -> m.method().equals(method.getKey()))) {
+          continue;
+        }
+        RankConfig config = config(run, method.getKey());
+        String name = method.getKey().equals(PrunedModelSearch.RANKADAPTOR) ? "**" + method.getValue() + "**"
+            : method.getValue();
+        md.append("| ").append(run.setting().label()).append(" | ").append(name).append(" | ")
+            .append(config.format()).append(" | ")
+            .append(String.format(Locale.ROOT, "%,d", run.space().trainableParameters(config).orElse(0L))).append(" |");
+        for (String task : TASKS.keySet()) {
+          Stat s = heldOut(run.result(), method.getKey(), task);
+          md.append(' ').append(task.equals(TEST_PPL) ? pplCell(s) : percent(s.mean())).append(" |");
+        }
+        md.append(' ').append(percent(zeroShotAverage(run.result(), method.getKey(), setup.heldOutSeeds()).mean()))
+            .append(" |\n");
+      }
+    }
+    md.append("\nThe ranks are per layer of the pruned model, first layer first. HellaSwag is not in the table: the "
+        + "shared data holds no HellaSwag file with its contexts.\n");
+
+    md.append("\n## The searches\n\n");
+    md.append("Validation perplexity (the search's target) of the configurations each method chose, with recovery "
+        + "seed ").append(setup.seed()).append(". RankAdaptor's offline fine-tunes are the source-task recoveries "
+        + "its meta-learning used; random search had the same number of target fine-tunes as RankAdaptor's budget.\n\n");
+    md.append("| Setting | Pruned parameters | RankAdaptor fine-tunes (target + offline) | Stopped | RankAdaptor | "
+        + "Random, same count | Random, full budget | LoRA, rank 8 | LoRA* | No recovery | Time |\n");
+    md.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (SettingRun run : runs) {
+      PrunedSearchResult r = run.result();
+      int used = r.search().trace().size();
+      SearchResult random = r.randomSearch().orElse(null);
+      double randomSame = random == null ? Double.NaN : bestSoFar(random.trace())[Math.min(used, random.trace().size()) - 1];
+      double randomAll = random == null ? Double.NaN : random.bestScore();
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d + %d | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          run.setting().label(), parameters(run), used, setup.sourceConfigs(),
+          r.search().stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+          fixed(ppl(r.search().bestScore()), 3), fixed(ppl(randomSame), 3), fixed(ppl(randomAll), 3),
+          baselinePpl(r, "uniform"), baselinePpl(r, "lora*"), baselinePpl(r, "none"),
+          duration(run.elapsed())));
+    }
+
+    md.append("\n## Figures\n\n");
+    md.append("![Ranks per layer](figures/ranks.svg)\n\n");
+    for (SettingRun run : runs) {
+      md.append("### ").append(run.setting().label()).append("\n\n");
+      md.append("![Predicted and measured](figures/").append(run.setting().name()).append("-predicted.svg) ");
+      md.append("![Best so far against fine-tunes](figures/").append(run.setting().name()).append("-fine-tunes.svg)\n\n");
+    }
+
+    md.append("## Setup\n\n");
+    appendSetup(md);
+    return md.toString();
+  }
+
+  private void appendSetup(StringBuilder md) {
+    RecoverySettings rec = setup.recovery();
+    md.append("- **Model**: stories260K (llama2.c; dim ").append(original.dim()).append(", ").append(original.nLayers())
+        .append(" layers, vocabulary ").append(original.vocabSize()).append("), float32.\n");
+    md.append("- **Width pruning**: LLM-Pruner's first-order Taylor importance (element-wise, summed per group) on "
+        + "layers ").append(ExperimentCommand.FIRST_LAYER).append("..").append(ExperimentCommand.LAST_LAYER)
+        .append(" (0-based); a setting's share is the share of those layers' projection weights removed (stories260K's "
+        + "layers 1..3 hold about half of its weights, so a global 50 % could not be taken from them). "
+        + "Only the pruned layers' ranks are searched; the others keep rank 8.\n");
+    md.append("- **Depth pruning**: Shortened LLaMA's Taylor+ block importance, blocks removed among layers ")
+        .append(ExperimentCommand.FIRST_LAYER).append("..").append(ExperimentCommand.LAST_LAYER)
+        .append("; every remaining layer's rank is searched.\n");
+    md.append("- **Calibration**: ").append("10 windows of the recovery text (64 tokens for width, 128 for depth).\n");
+    md.append(String.format(Locale.ROOT, "- **Text**: the TinyStories excerpt split at story boundaries into "
+        + "recovery (%,d characters), validation, the search's target (%,d) and test, the report's held-out text "
+        + "(%,d). Recovery data: the recovery part plus %d stories sampled from the unpruned model (temperature 1, "
+        + "top-p 0.9; `data/generated-stories.txt`), cut into %d-token windows: %d examples, %d held out for the "
+        + "recovery's own validation; fingerprint `%s`.%n",
+        setup.textParts().get(0).length(), setup.textParts().get(1).length(), setup.textParts().get(2).length(),
+        setup.generatedStories(), rec.cutoffLength(), setup.recoveryExamples(), 16, setup.recoveryFingerprint()));
+    md.append(String.format(Locale.ROOT, "- **Recovery**: LoRA on %s, alpha = 2 x rank, AdamW, learning rate %s, "
+        + "%d optimiser steps of batch %d (micro-batch %d), warm-up %d, %s decay, dropout %s; the adapters of the step "
+        + "with the best validation loss are kept.%n", rec.targets(), rec.learningRate(), setup.steps(),
+        rec.batchSize(), rec.microBatchSize(), rec.warmupSteps(), rec.decay().name().toLowerCase(Locale.ROOT),
+        rec.dropout()));
+    md.append(String.format(Locale.ROOT, "- **Budget**: every configuration is limited to the trainable parameters of "
+        + "uniform rank 8 on the pruned model; candidates {2, 4, 6, 8, 10, 12}. LoRA*: ranks 4, 6, 10, 12 by quarters "
+        + "of the searched layers.%n"));
+    md.append(String.format(Locale.ROOT, "- **RankAdaptor**: MLP 32-32-32 ensemble of 5, meta-learned by Reptile "
+        + "(%d iterations) on %d configurations recovered once each and measured on WikiText-2 and Alpaca text "
+        + "perplexity (the source tasks); then up to %d target fine-tunes (100,000 candidates per iteration, greedy), "
+        + "stopping when |predicted − measured| ≤ %s. Random search: %d distinct configurations drawn uniformly "
+        + "within the budget, same recovery seed.%n", setup.metaIterations(), setup.sourceConfigs(),
+        setup.evaluations(), setup.convergence(), setup.evaluations()));
+    md.append("- **Seeds**: everything from seed ").append(setup.seed()).append("; held-out recoveries with seeds ")
+        .append(seedList()).append(" (the search itself uses the first).\n");
+    md.append("- **Command**: `rankadaptor ").append(setup.command()).append("`\n");
+    md.append("- **Inputs**:\n");
+    for (Map.Entry<String, Path> f : setup.files().entrySet()) {
+      md.append("  - ").append(f.getKey()).append(": `").append(f.getValue().getFileName()).append("` ")
+          .append(fingerprint(f.getValue())).append('\n');
+    }
+    md.append(String.format(Locale.ROOT, "- **Machine**: %s, %d hardware threads, Java %s on %s %s; %s.%n",
+        cpuModel(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+        System.getProperty("os.name"), System.getProperty("os.arch"), Nd4jRuntime.report()));
+    md.append(String.format(Locale.ROOT, "- **Run**: %s to %s (%s).%n", setup.started(), setup.finished(),
+        duration(Duration.between(setup.started(), setup.finished()))));
+  }
+
+  // ------------------------------------------------------------------ findings
+
+  /** Sentences computed from the numbers; the comparison a user needs, including where RankAdaptor lost. */
+  List<String> findings() {
+    List<String> out = new ArrayList<>();
+    out.add(comparison("uniform", "LoRA with rank 8 everywhere"));
+    out.add(comparison("lora*", "LoRA*"));
+    if (runs.stream().anyMatch(r -> r.result().randomSearch().isPresent())) {
+      out.add(comparison(PrunedModelSearch.RANDOM_SEARCH, "random search's choice"));
+    }
+    out.add(searchFinding());
+    out.add(zeroShotFinding());
+    return out;
+  }
+
+  private String comparison(String other, String otherName) {
+    int better = 0;
+    int clearlyBetter = 0;
+    int worse = 0;
+    int clearlyWorse = 0;
+    List<String> details = new ArrayList<>();
+    for (SettingRun run : runs) {
+      Stat ra = heldOut(run.result(), PrunedModelSearch.RANKADAPTOR, TEST_PPL);
+      Stat b = heldOut(run.result(), other, TEST_PPL);
+      if (b.n() == 0 || ra.n() == 0) {
+        continue;
+      }
+      double diff = ra.mean() - b.mean();
+      double noise = 2 * Math.sqrt(ra.se() * ra.se() + b.se() * b.se());
+      boolean clear = Math.abs(diff) > noise && noise > 0;
+      if (diff < 0) {
+        better++;
+        clearlyBetter += clear ? 1 : 0;
+      } else if (diff > 0) {
+        worse++;
+        clearlyWorse += clear ? 1 : 0;
+      }
+      details.add(String.format(Locale.ROOT, "%s %+.3f", run.setting().label().toLowerCase(Locale.ROOT), diff));
+    }
+    return String.format(Locale.ROOT, "Against %s, RankAdaptor's ranks gave lower held-out test perplexity in %d of "
+        + "%d settings (%d beyond two standard errors of the seed spread) and higher in %d (%d beyond). "
+        + "Differences in perplexity, RankAdaptor minus %s: %s.", otherName, better, runs.size(), clearlyBetter,
+        worse, clearlyWorse, other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : "random search",
+        String.join(", ", details));
+  }
+
+  private String searchFinding() {
+    int agreed = 0;
+    int fineTunes = 0;
+    double gapSum = 0;
+    int gaps = 0;
+    for (SettingRun run : runs) {
+      SearchResult s = run.result().search();
+      fineTunes += s.trace().size();
+      agreed += s.stopReason().name().equals("CONVERGED") ? 1 : 0;
+      for (IterationRecord r : s.trace()) {
+        if (Double.isFinite(r.gap())) {
+          gapSum += r.gap();
+          gaps++;
+        }
+      }
+    }
+    return String.format(Locale.ROOT, "The search stopped by the convergence rule in %d of %d settings and used "
+        + "%.1f target fine-tunes on average (budget %d), plus %d offline source fine-tunes per setting; the mean "
+        + "|predicted − measured| over all evaluations was %.4f in −log perplexity.", agreed, runs.size(),
+        runs.isEmpty() ? 0.0 : (double) fineTunes / runs.size(), setup.evaluations(), setup.sourceConfigs(),
+        gaps == 0 ? Double.NaN : gapSum / gaps);
+  }
+
+  private String zeroShotFinding() {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (SettingRun run : runs) {
+      for (String method : METHODS.keySet()) {
+        Stat avg = zeroShotAverage(run.result(), method, setup.heldOutSeeds());
+        if (avg.n() > 0) {
+          lo = Math.min(lo, avg.mean());
+          hi = Math.max(hi, avg.mean());
+        }
+      }
+    }
+    double chance = setup.chance().values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    double unprunedAvg = unpruned.entrySet().stream().filter(e -> !e.getKey().equals(TEST_PPL))
+        .mapToDouble(e -> value(e.getValue())).average().orElse(Double.NaN);
+    return String.format(Locale.ROOT, "Zero-shot: averages over the six tasks range from %s to %s across settings "
+        + "and methods, against %s for the unpruned model and %s for chance: a 260K-parameter model trained on "
+        + "children's stories is at chance on these tasks, so they cannot separate the methods here.",
+        percent(lo), percent(hi), percent(unprunedAvg), percent(chance));
+  }
+
+  // ------------------------------------------------------------------ JSON and console
+
+  private ObjectNode json() {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("command", setup.command());
+    root.put("seed", setup.seed());
+    ArrayNode seeds = root.putArray("heldOutSeeds");
+    for (long s : setup.heldOutSeeds()) {
+      seeds.add(s);
+    }
+    root.put("started", setup.started().toString());
+    root.put("finished", setup.finished().toString());
+    root.put("recoveryFingerprint", setup.recoveryFingerprint());
+    ObjectNode base = root.putObject("unpruned");
+    unpruned.forEach((task, e) -> base.put(task, value(e)));
+    root.set("chance", JSON.valueToTree(setup.chance()));
+    ArrayNode settings = root.putArray("settings");
+    for (SettingRun run : runs) {
+      ObjectNode s = settings.addObject();
+      s.put("name", run.setting().name());
+      s.put("label", run.setting().label());
+      s.put("space", run.space().describe());
+      s.put("parameters", parameters(run));
+      s.put("best", run.result().best().format());
+      s.put("stopReason", run.result().search().stopReason().name());
+      s.put("targetFineTunes", run.result().search().trace().size());
+      s.put("seconds", run.elapsed().toMillis() / 1000.0);
+      ObjectNode methods = s.putObject("methods");
+      for (String method : METHODS.keySet()) {
+        if (run.result().heldOut().stream().noneMatch(m -> m.method().equals(method))) {
+          continue;
+        }
+        ObjectNode m = methods.putObject(method);
+        RankConfig config = config(run, method);
+        m.put("ranks", config.format());
+        m.put("trainableParameters", run.space().trainableParameters(config).orElse(0L));
+        ObjectNode tasks = m.putObject("heldOut");
+        for (String task : TASKS.keySet()) {
+          Stat st = heldOut(run.result(), method, task);
+          ObjectNode t = tasks.putObject(task);
+          t.put("mean", st.mean());
+          t.put("sd", st.sd());
+          t.put("n", st.n());
+        }
+      }
+    }
+    return root;
+  }
+
+  /** A short table for the console. */
+  String summary() {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%n%-14s %-14s %-18s %16s %10s%n", "setting", "method", "ranks",
+        "test ppl", "zero-shot"));
+    for (SettingRun run : runs) {
+      for (Map.Entry<String, String> method : METHODS.entrySet()) {
+        if (run.result().heldOut().stream().noneMatch(m -> m.method().equals(method.getKey()))) {
+          continue;
+        }
+        sb.append(String.format(Locale.ROOT, "%-14s %-14s %-18s %16s %10s%n", run.setting().label(),
+            method.getValue(), config(run, method.getKey()).format(),
+            pplCell(heldOut(run.result(), method.getKey(), TEST_PPL)),
+            percent(zeroShotAverage(run.result(), method.getKey(), setup.heldOutSeeds()).mean())));
+      }
+    }
+    return sb.toString();
+  }
+
+  // ------------------------------------------------------------------ formatting
+
+  private String seedList() {
+    StringBuilder sb = new StringBuilder();
+    for (long s : setup.heldOutSeeds()) {
+      sb.append(sb.length() > 0 ? ", " : "").append(s);
+    }
+    return sb.toString();
+  }
+
+  private static String baselinePpl(PrunedSearchResult r, String name) {
+    Observation o = r.baselines().get(name);
+    return o == null || !o.succeeded() ? "–" : fixed(ppl(o.score()), 3);
+  }
+
+  private static String parameters(SettingRun run) {
+    long before = run.parametersBefore();
+    long after = run.parametersAfter();
+    return String.format(Locale.ROOT, "%,d (−%.1f %%)", after, 100.0 * (before - after) / before);
+  }
+
+  private static String pplCell(Stat s) {
+    if (s.n() == 0) {
+      return "–";
+    }
+    return s.n() > 1 ? String.format(Locale.ROOT, "%.2f ± %.2f", s.mean(), s.sd()) : fixed(s.mean(), 2);
+  }
+
+  private static String percent(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f", 100 * v) : "–";
+  }
+
+  private static String fixed(double v, int decimals) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "–";
+  }
+
+  private static String duration(Duration d) {
+    long s = d.toSeconds();
+    return s >= 60 ? String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60) : s + " s";
+  }
+
+  private static String fingerprint(Path file) {
+    try {
+      if (Files.isDirectory(file)) {
+        return "(folder)";
+      }
+      return "sha256 `" + com.google.common.io.Files.asByteSource(file.toFile()).hash(Hashing.sha256())
+          .toString().substring(0, 16) + "…`";
+    } catch (IOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux: the architecture below still says something.
+    }
+    return System.getProperty("os.arch");
+  }
+}
