@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
+import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
 import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.Provenance;
@@ -268,7 +269,7 @@ final class ExperimentCommand implements Callable<Integer> {
       var evaluator = RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), tok, evalItems, seed);
       zeroShot.add(evaluator);
       chance.put(evaluator.taskId(),
-          evaluator.items().stream().mapToDouble(i -> 1.0 / i.choices().size()).average().orElse(Double.NaN));
+          evaluator.items().stream().mapToDouble(i -> 1.0 / i.numOptions()).average().orElse(Double.NaN));
     }
     List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
     heldOut.add(test);
@@ -363,6 +364,7 @@ final class ExperimentCommand implements Callable<Integer> {
     MlpConfig mlp = MlpConfig.paper();
     Path folder = outputDir.resolve(setting.name());
     PrunedSearchResult result;
+    double computeSeconds;
     try (ObservationStore store = ObservationStore.open(folder.resolve("observations.jsonl"))) {
       PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, target)
           .space(rankSpace)
@@ -386,12 +388,13 @@ final class ExperimentCommand implements Callable<Integer> {
       search.heldOut(test);
       zeroShot.forEach(e -> search.heldOut(e, zeroShotSeedValues));
       result = search.build().run();
+      // What the measurements cost when they were made, whichever run made them.
+      computeSeconds = store.all().stream().mapToDouble(Observation::costSeconds).sum();
     }
-    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-    status(err, String.format(Locale.ROOT, "%s done in %.0f s: RankAdaptor chose %s", setting.name(),
-        elapsed.toMillis() / 1000.0, result.best().format()));
+    status(err, String.format(Locale.ROOT, "%s done in %.0f s (%d recoveries): RankAdaptor chose %s",
+        setting.name(), (System.nanoTime() - start) / 1e9, result.recoveries(), result.best().format()));
     return new SettingRun(setting, pruned.config(), keptLayers, rankSpace, reportJson, before, after, result,
-        elapsed);
+        Duration.ofMillis(Math.round(computeSeconds * 1000)));
   }
 
   /** The excerpt's stories (one per line) in three consecutive parts by characters: 60, 20 and 20 %. */
