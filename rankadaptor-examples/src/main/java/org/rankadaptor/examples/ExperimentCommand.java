@@ -127,7 +127,7 @@ final class ExperimentCommand implements Callable<Integer> {
       description = "Target fine-tunes of RankAdaptor and of random search, at most (default: ${DEFAULT-VALUE}).")
   int evaluations;
 
-  @Option(names = "--source-configs", defaultValue = "6",
+  @Option(names = "--source-configs", defaultValue = "5",
       description = "Configurations recovered and measured on the source tasks (default: ${DEFAULT-VALUE}).")
   int sourceConfigs;
 
@@ -151,7 +151,7 @@ final class ExperimentCommand implements Callable<Integer> {
           + "most and stories260K is at chance on them).")
   int zeroShotSeeds;
 
-  @Option(names = "--eval-items", defaultValue = "200",
+  @Option(names = "--eval-items", defaultValue = "60",
       description = "Items per zero-shot task, drawn by the seed, the same for every method (default: ${DEFAULT-VALUE}; 0: all).")
   int evalItems;
 
