@@ -1,5 +1,6 @@
 package org.rankadaptor.examples;
 
+import com.google.common.hash.Hashing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -242,10 +243,7 @@ final class ExperimentCommand implements Callable<Integer> {
 
     // Three disjoint parts of the real text: recovery, the search's target (validation), the report's test.
     List<String> parts = splitStories(Files.readString(storiesFile));
-    status(err, "sampling " + generatedStories + " stories from the unpruned model for the recovery data");
-    String generated = generate(original, tok);
-    Files.createDirectories(outputDir.resolve("data"));
-    Files.writeString(outputDir.resolve("data/generated-stories.txt"), generated);
+    String generated = generatedStories(original, tok, modelFile, err);
     RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(steps);
     TrainingData recoveryData = TextWindows.of(parts.get(0) + "\n" + generated, tok, recovery.cutoffLength(),
         recovery.cutoffLength());
@@ -418,15 +416,33 @@ final class ExperimentCommand implements Callable<Integer> {
     return List.of(parts[0].toString(), parts[1].toString(), parts[2].toString());
   }
 
-  /** Stories sampled from the unpruned model (temperature 1, top-p 0.9), one seed each, one per line. */
-  private String generate(LlamaModel model, Llama2cTokenizer tok) {
-    StringBuilder sb = new StringBuilder();
+  /**
+   * Stories sampled from the unpruned model (temperature 1, top-p 0.9), one seed each, one per line; kept
+   * in the output folder with the key of what made them, and reused by a later run with the same key
+   * (sampling token by token is the slowest part of preparing a run).
+   */
+  private String generatedStories(LlamaModel model, Llama2cTokenizer tok, Path modelFile, PrintWriter err)
+      throws IOException {
     int maxNew = Math.min(256, model.config().maxSeqLen() - 1);
+    String key = String.format(Locale.ROOT, "model sha256 %s, %d stories, seed %d, %d new tokens, temperature 1.0, "
+        + "top-p 0.9%n", com.google.common.io.Files.asByteSource(modelFile.toFile()).hash(Hashing.sha256()),
+        generatedStories, seed, maxNew);
+    Path text = outputDir.resolve("data/generated-stories.txt");
+    Path keyFile = outputDir.resolve("data/generated-stories.key");
+    if (Files.isRegularFile(text) && Files.isRegularFile(keyFile) && Files.readString(keyFile).equals(key)) {
+      status(err, "reusing the " + generatedStories + " stories sampled earlier (" + text + ")");
+      return Files.readString(text);
+    }
+    status(err, "sampling " + generatedStories + " stories from the unpruned model for the recovery data");
+    StringBuilder sb = new StringBuilder();
     for (int i = 0; i < generatedStories; i++) {
       int[] ids = model.generate(new int[] {tok.bosId()},
           new GenerationSettings(maxNew, 1.0, 0.9, Seeds.mix(seed ^ GENERATION_SALT, i)), null);
       sb.append(tok.decode(ids).replace('\n', ' ').trim()).append('\n');
     }
+    Files.createDirectories(text.getParent());
+    Files.writeString(text, sb.toString());
+    Files.writeString(keyFile, key);
     return sb.toString();
   }
 
