@@ -269,51 +269,43 @@ final class Ops {
   record RowScores(double[] targetLogProb, boolean[] greedy) {}
 
   /**
-   * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}; rows with a
-   * negative target are skipped. Consumes {@code logits}: when {@code rowWeights} is not null they become
-   * the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}, otherwise they are left shifted and
-   * exponentiated. Greedy flags are computed only when {@code wantGreedy}. Written as few passes over the
-   * (rows, vocab) block as possible, because for large vocabularies this is memory-bound.
+   * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}, a contiguous
+   * c-ordered block; rows with a negative target score 0. With {@code rowWeights} not null the logits are
+   * overwritten by the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}; otherwise they are
+   * only read. One fused loop per row (max and argmax, then the exponentials, then the scaling), because
+   * for large vocabularies this is memory-bound and libnd4j's separate ops each make a pass.
    */
-  static RowScores crossEntropy(
-      INDArray logits, int[] targets, double[] rowWeights, boolean wantGreedy) {
+  static RowScores crossEntropy(INDArray logits, int[] targets, double[] rowWeights) {
     int rows = (int) logits.size(0);
-    double[] targetLogit = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      if (targets[i] >= 0) {
-        targetLogit[i] = logits.getDouble(i, targets[i]);
-      }
-    }
-    boolean[] greedy = new boolean[rows];
-    if (wantGreedy) {
-      INDArray argmax = Nd4j.argMax(logits, 1);
-      for (int i = 0; i < rows; i++) {
-        greedy[i] = targets[i] >= 0 && argmax.getLong(i) == targets[i];
-      }
-    }
-    INDArray max = logits.max(true, 1);
-    Transforms.exp(logits.subiColumnVector(max), false);
-    double[] sumExp = logits.sum(true, 1).toDoubleVector();
-    double[] maxValues = max.toDoubleVector();
+    int vocab = (int) logits.size(1);
     double[] logProb = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      if (targets[i] >= 0) {
-        logProb[i] = targetLogit[i] - maxValues[i] - Math.log(sumExp[i]);
-      }
-    }
-    if (rowWeights != null) {
-      // dlogits = w_i * (softmax - onehot(target)); softmax = exp(shifted) / sumExp in one pass
-      double[] factor = new double[rows];
-      for (int i = 0; i < rows; i++) {
-        factor[i] = rowWeights[i] / sumExp[i];
-      }
-      logits.muliColumnVector(Nd4j.create(factor, new long[] {rows, 1}, logits.dataType()));
-      for (int i = 0; i < rows; i++) {
-        if (targets[i] >= 0 && rowWeights[i] != 0) {
-          logits.putScalar(i, targets[i], logits.getDouble(i, targets[i]) - rowWeights[i]);
-        }
-      }
-    }
+    boolean[] greedy = new boolean[rows];
+    Kernels.Values x = Kernels.values(logits);
+    Kernels.forRows(
+        rows,
+        vocab,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int base = i * vocab;
+            int target = targets[i];
+            int argmax = x.argmax(base, base + vocab) - base;
+            double max = x.get(base + argmax);
+            double targetLogit = target >= 0 ? x.get(base + target) : 0;
+            double sum = x.expSum(base, base + vocab, max, rowWeights != null);
+            if (rowWeights != null) {
+              // dlogits = w_i * (softmax - onehot(target))
+              double w = rowWeights[i];
+              x.scale(base, base + vocab, w / sum);
+              if (target >= 0 && w != 0) {
+                x.set(base + target, x.get(base + target) - w);
+              }
+            }
+            if (target >= 0) {
+              logProb[i] = targetLogit - max - Math.log(sum);
+              greedy[i] = argmax == target;
+            }
+          }
+        });
     return new RowScores(logProb, greedy);
   }
 }

@@ -1,0 +1,89 @@
+package org.rankadaptor.dl4j.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The float32 paths of the Java loops (their own exponential, on-heap tiles) against the float64 paths,
+ * which {@link OpsGradientTest} checks against finite differences.
+ */
+class KernelsTest {
+
+  private final SplittableRandom random = new SplittableRandom(20261201L);
+
+  @Test
+  void float32ExponentialIsAccurateOverItsRange() {
+    int n = 20_001;
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = -87f + 100f * i / (n - 1); // e^-87 .. e^13
+    }
+    float[] expected = new float[n];
+    for (int i = 0; i < n; i++) {
+      expected[i] = x[i];
+    }
+    Kernels.expInPlace(x, new float[n], n, 0f);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+      double exact = Math.exp(expected[i]);
+      worst = Math.max(worst, Math.abs(x[i] - exact) / exact);
+    }
+    assertTrue(worst < 3e-7, "largest relative error " + worst);
+  }
+
+  @Test
+  void float32ExponentialSaturatesInsteadOfOverflowing() {
+    float[] x = {-1000f, 1000f, Float.NEGATIVE_INFINITY};
+    Kernels.expInPlace(x, new float[3], 3, 0f);
+    assertEquals((float) Math.exp(-87.3365f), x[0], 1e-5 * x[0]);
+    assertEquals((float) Math.exp(88), x[1], 1e-5 * x[1]);
+    assertEquals(x[0], x[2]);
+  }
+
+  @Test
+  void crossEntropyInFloat32AgreesWithFloat64() {
+    int rows = 5, vocab = 5000; // more than one tile per row
+    INDArray logits = FiniteDifferences.random(random, rows, vocab).muli(8);
+    int[] targets = {17, -1, 4999, 0, 2500};
+    logits.putScalar(3, 0, 100.0); // row 3's target is its argmax
+    double[] weights = {0.25, 0, 0.25, 0.25, 0.25};
+    INDArray grad64 = logits.dup();
+    Ops.RowScores s64 = Ops.crossEntropy(grad64, targets, weights);
+    INDArray grad32 = logits.castTo(DataType.FLOAT);
+    Ops.RowScores s32 = Ops.crossEntropy(grad32, targets, weights);
+    assertArrayEquals(s64.targetLogProb(), s32.targetLogProb(), 1e-5);
+    assertArrayEquals(s64.greedy(), s32.greedy());
+    assertArrayEquals(new boolean[] {false, false, false, true, false}, s32.greedy());
+    assertEquals(0.0, grad64.castTo(DataType.FLOAT).sub(grad32).amaxNumber().doubleValue(), 1e-7);
+    // Without weights the logits are only read.
+    INDArray untouched = logits.castTo(DataType.FLOAT);
+    INDArray copy = untouched.dup();
+    Ops.RowScores scoresOnly = Ops.crossEntropy(untouched, targets, null);
+    assertEquals(copy, untouched);
+    assertArrayEquals(s64.targetLogProb(), scoresOnly.targetLogProb(), 1e-5);
+  }
+
+  @Test
+  void crossEntropyOnARowViewReadsOnlyThoseRows() {
+    INDArray logits = FiniteDifferences.random(random, 6, 40);
+    INDArray rows = logits.get(
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 5), org.nd4j.linalg.indexing.NDArrayIndex.all());
+    double[] fromView = Ops.crossEntropy(rows, new int[] {1, 2, 3}, null).targetLogProb();
+    double[] fromCopy = Ops.crossEntropy(rows.dup(), new int[] {1, 2, 3}, null).targetLogProb();
+    assertArrayEquals(fromCopy, fromView, 0.0);
+  }
+
+  @Test
+  void refusesStridedArrays() {
+    INDArray transposed = Nd4j.create(DataType.FLOAT, 4, 6).transpose();
+    assertThrows(IllegalStateException.class, () -> Kernels.values(transposed));
+  }
+}
