@@ -7,7 +7,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -50,6 +49,12 @@ final class Kernels {
 
     /** Multiplies {@code [from, to)} by {@code factor}. */
     abstract void scale(int from, int to, double factor);
+
+    /** Sets {@code [from, to)} to zero. */
+    abstract void zero(int from, int to);
+
+    /** Replaces each element x of {@code [from, to)} by its logistic sigmoid 1 / (1 + e^-x). */
+    abstract void sigmoid(int from, int to);
   }
 
   /** Elements per on-heap tile: two float tiles stay in the first-level cache. */
@@ -135,6 +140,31 @@ final class Kernels {
         buffer.put(t0, tile, 0, n);
       }
     }
+
+    @Override
+    void zero(int from, int to) {
+      for (int i = from; i < to; i++) {
+        buffer.put(i, 0f);
+      }
+    }
+
+    @Override
+    void sigmoid(int from, int to) {
+      float[][] tiles = TILES.get();
+      float[] tile = tiles[0];
+      for (int t0 = from; t0 < to; t0 += TILE) {
+        int n = Math.min(TILE, to - t0);
+        buffer.get(t0, tile, 0, n);
+        for (int i = 0; i < n; i++) {
+          tile[i] = -tile[i];
+        }
+        expInPlace(tile, tiles[1], n, 0f);
+        for (int i = 0; i < n; i++) {
+          tile[i] = 1f / (1f + tile[i]);
+        }
+        buffer.put(t0, tile, 0, n);
+      }
+    }
   }
 
   static final class Doubles extends Values {
@@ -187,6 +217,20 @@ final class Kernels {
         buffer.put(i, buffer.get(i) * factor);
       }
     }
+
+    @Override
+    void zero(int from, int to) {
+      for (int i = from; i < to; i++) {
+        buffer.put(i, 0.0);
+      }
+    }
+
+    @Override
+    void sigmoid(int from, int to) {
+      for (int i = from; i < to; i++) {
+        buffer.put(i, 1.0 / (1.0 + Math.exp(-buffer.get(i))));
+      }
+    }
   }
 
   private static final float LOG2_E = 1.44269504088896341f;
@@ -233,9 +277,21 @@ final class Kernels {
     }
   }
 
+  /** Whether {@code a}'s elements lie in row-major order without gaps (size-1 axes may have any stride). */
+  static boolean isContiguous(INDArray a) {
+    long expected = 1;
+    for (int d = a.rank() - 1; d >= 0; d--) {
+      if (a.size(d) != 1 && a.stride(d) != expected) {
+        return false;
+      }
+      expected *= a.size(d);
+    }
+    return true;
+  }
+
   /** The elements of {@code a}, which must be c-ordered, contiguous, float32 or float64. */
   static Values values(INDArray a) {
-    if (a.ordering() != 'c' || !Shape.hasDefaultStridesForShape(a)) {
+    if (!isContiguous(a)) {
       throw new IllegalStateException("expected a contiguous c-ordered array, got " + a.shapeInfoToString());
     }
     if (a.length() * a.dataType().width() > Integer.MAX_VALUE) {

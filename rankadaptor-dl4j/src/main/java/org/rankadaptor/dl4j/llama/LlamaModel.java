@@ -31,9 +31,6 @@ import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
  */
 public final class LlamaModel {
 
-  /** Added to attention scores of forbidden (future or padding) keys; finite so no row turns NaN. */
-  private static final double MASKED = -1e9;
-
   /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
   private static final int CLASSIFIER_CHUNK_ROWS = 256;
 
@@ -220,24 +217,6 @@ public final class LlamaModel {
     return new Padded(sequences.length, t, ids, lengths);
   }
 
-  /**
-   * Additive attention mask (batch, 1, T, S): query {@code i} (position {@code offset + i}) may read key
-   * {@code j} when {@code j <= offset + i} and {@code j} is inside its sequence.
-   */
-  private INDArray attentionMask(int[] keyLengths, int t, int s, int offset) {
-    int batch = keyLengths.length;
-    double[] mask = new double[batch * t * s];
-    for (int b = 0; b < batch; b++) {
-      for (int i = 0; i < t; i++) {
-        int base = (b * t + i) * s;
-        for (int j = 0; j < s; j++) {
-          mask[base + j] = j <= offset + i && j < keyLengths[b] ? 0.0 : MASKED;
-        }
-      }
-    }
-    return Nd4j.create(mask, new long[] {batch, 1, t, s}, DataType.DOUBLE).castTo(dtype);
-  }
-
   /** Everything one layer's backward pass needs from its forward pass. */
   private record LayerTrace(
       INDArray input, // (rows, dim)
@@ -266,39 +245,21 @@ public final class LlamaModel {
     }
   }
 
-  /** Per-call state of a forward pass: geometry, mask, adapters and optional dropout stream. */
+  /**
+   * Per-call state of a forward pass: geometry, adapters and optional dropout stream. Query {@code i}
+   * (position {@code offset + i}) of sequence {@code b} reads keys {@code j <= offset + i} with {@code j <
+   * keyLengths[b]}.
+   */
   private record Pass(
       int batch,
       int t,
       int offset,
-      INDArray mask, // (batch, 1, T, S)
+      int[] keyLengths,
       LoraAdapters adapters,
-      Random dropoutRandom,
-      Map<Long, INDArray> headMasks) {
-
-    Pass(int batch, int t, int offset, INDArray mask, LoraAdapters adapters, Random dropoutRandom) {
-      this(batch, t, offset, mask, adapters, dropoutRandom, new HashMap<>());
-    }
+      Random dropoutRandom) {
 
     LoraAdapter lora(int layer, LoraTarget target) {
       return adapters == null ? null : adapters.get(layer, target);
-    }
-
-    /**
-     * The mask repeated for every head, (batch*kvHeads, group*T, S), built once per head layout so
-     * that each layer adds it without a broadcast.
-     */
-    INDArray maskFor(LayerShape shape) {
-      long key = (long) shape.nHeads() << 32 | shape.nKvHeads();
-      return headMasks.computeIfAbsent(
-          key,
-          k -> {
-            long s = mask.size(3);
-            INDArray repeated = Nd4j.createUninitialized(mask.dataType(), batch, shape.nHeads(), t, s);
-            repeated.assign(mask.broadcast(batch, shape.nHeads(), t, s));
-            return repeated.reshape(
-                'c', (long) batch * shape.nKvHeads(), (long) shape.groupSize() * t, s);
-          });
     }
   }
 
@@ -344,7 +305,7 @@ public final class LlamaModel {
     }
     Ops.AttentionShape geometry =
         new Ops.AttentionShape(b, t, keyCount, s.nHeads(), s.nKvHeads(), s.headDim());
-    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.maskFor(s), geometry);
+    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.keyLengths(), pass.offset(), geometry);
     Ops.release(qRot, kRot);
     Ops.LinearOut o = project(attention.context(), l, LoraTarget.O, pass);
     INDArray middle = h.add(o.y());
@@ -385,8 +346,7 @@ public final class LlamaModel {
 
   private Pass pass(Padded p, LoraAdapters adapters, Random dropoutRandom) {
     checkAdapters(adapters);
-    return new Pass(p.batch(), p.t(), 0, attentionMask(p.lengths(), p.t(), p.t(), 0), adapters,
-        dropoutRandom);
+    return new Pass(p.batch(), p.t(), 0, p.lengths(), adapters, dropoutRandom);
   }
 
   private void checkAdapters(LoraAdapters adapters) {
@@ -785,8 +745,7 @@ public final class LlamaModel {
     while (generated.size() < settings.maxNewTokens() && offset + step.length < config.maxSeqLen() + 1) {
       int t = step.length;
       Pass pass =
-          new Pass(1, t, offset, attentionMask(new int[] {offset + t}, t, offset + t, offset), adapters,
-              null);
+          new Pass(1, t, offset, new int[] {offset + t}, adapters, null);
       INDArray h = decoder(embed(step), pass, null, cache);
       INDArray last = Ops.rmsNorm(h.get(interval(t - 1, t), all()), weights.finalNorm(), config.normEps()).y();
       double[] logits = Nd4j.gemm(last, weights.classifier(), false, true).toDoubleVector();

@@ -1,11 +1,7 @@
 package org.rankadaptor.dl4j.llama;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -72,16 +68,41 @@ final class Ops {
   static INDArray rope(
       INDArray x, int batch, int t, int heads, int headDim, int offset, INDArray cos, INDArray sin) {
     int half = headDim / 2;
-    INDArray c = cos.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
-    INDArray s = sin.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
-    INDArray x5 = x.reshape('c', batch, t, heads, half, 2);
-    INDArray xe = x5.get(all(), all(), all(), all(), point(0));
-    INDArray xo = x5.get(all(), all(), all(), all(), point(1));
-    INDArray out = x.ulike();
-    INDArray out5 = out.reshape('c', batch, t, heads, half, 2);
-    out5.get(all(), all(), all(), all(), point(0)).assign(xe.mul(c).subi(xo.mul(s)));
-    out5.get(all(), all(), all(), all(), point(1)).assign(xe.mul(s).addi(xo.mul(c)));
+    int width = heads * headDim;
+    INDArray in = contiguous(x);
+    INDArray out = Nd4j.createUninitialized(x.dataType(), new long[] {(long) batch * t, width}, 'c');
+    Kernels.Values xs = Kernels.values(in);
+    Kernels.Values ys = Kernels.values(out);
+    Kernels.Values cs = Kernels.values(cos);
+    Kernels.Values ss = Kernels.values(sin);
+    Kernels.forRows(
+        batch * t,
+        width,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int angles = (offset + row % t) * half;
+            for (int h = 0; h < heads; h++) {
+              int base = row * width + h * headDim;
+              for (int i = 0; i < half; i++) {
+                double even = xs.get(base + 2 * i);
+                double odd = xs.get(base + 2 * i + 1);
+                double c = cs.get(angles + i);
+                double s = ss.get(angles + i);
+                ys.set(base + 2 * i, even * c - odd * s);
+                ys.set(base + 2 * i + 1, even * s + odd * c);
+              }
+            }
+          }
+        });
+    if (in != x) {
+      release(in);
+    }
     return out;
+  }
+
+  /** {@code a} itself when it is c-ordered and contiguous, else such a copy. */
+  static INDArray contiguous(INDArray a) {
+    return Kernels.isContiguous(a) ? a : a.dup('c');
   }
 
   // ---------------------------------------------------------------- causal grouped-query attention
@@ -118,19 +139,19 @@ final class Ops {
   }
 
   /**
-   * softmax(q k^T / sqrt(hd) + mask) v per head, query head h reading key/value head h / group. Grouping
-   * the query heads of one kv head along the row axis lets one batched matmul serve the whole group
-   * without copying keys.
+   * softmax(q k^T / sqrt(hd)) v per head over the allowed keys, query head h reading key/value head h /
+   * group. Query {@code i} of sequence {@code b} (position {@code offset + i}) reads key {@code j} when
+   * {@code j <= offset + i} and {@code j < keyLengths[b]}. Grouping the query heads of one kv head along
+   * the row axis lets one batched matmul serve the whole group without copying keys.
    *
    * @param q (batch*T, heads*hd), already rotated
    * @param k (batch*S, kvHeads*hd), already rotated
    * @param v (batch*S, kvHeads*hd)
-   * @param mask (batch, 1, T, S), 0 where attention is allowed and a large negative number elsewhere;
-   *     or the same already repeated for every head, (batch*kvHeads, group*T, S), which saves a
-   *     broadcast per layer
+   * @param keyLengths per sequence, how many of its S keys are real (the rest is padding)
+   * @param offset position of the first query
    */
   static AttentionOut attention(
-      INDArray q, INDArray k, INDArray v, INDArray mask, AttentionShape g) {
+      INDArray q, INDArray k, INDArray v, int[] keyLengths, int offset, AttentionShape g) {
     // Scaling q (rows x headDim) is cheaper than scaling the (T x S) scores.
     INDArray qh =
         toHeads(q, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim())
@@ -138,15 +159,36 @@ final class Ops {
     INDArray kh = toHeads(k, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
     INDArray vh = toHeads(v, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
     INDArray scores = Nd4j.matmul(qh, kh, false, true, false);
-    if (mask.rank() == 3) {
-      scores.addi(mask);
-    } else {
-      scores.reshape('c', g.batch(), g.heads(), g.t(), g.s()).addi(mask);
-    }
-    Nd4j.exec(new SoftMax(scores, scores, 2));
+    maskedSoftmax(scores, keyLengths, offset, g);
     INDArray context = Nd4j.matmul(scores, vh);
     return new AttentionOut(
         fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores);
+  }
+
+  /**
+   * Row-wise softmax of {@code scores} (batch*kvHeads, group*T, S) in place over each query's allowed
+   * keys, zero elsewhere: forbidden keys cost no exponential, and the probabilities come out exactly as
+   * with a large negative mask.
+   */
+  private static void maskedSoftmax(INDArray scores, int[] keyLengths, int offset, AttentionShape g) {
+    int s = g.s();
+    int rowsPerSlab = g.group() * g.t();
+    int rows = g.batch() * g.kvHeads() * rowsPerSlab;
+    Kernels.Values x = Kernels.values(scores);
+    Kernels.forRows(
+        rows,
+        s,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int b = r / rowsPerSlab / g.kvHeads();
+            int allowed = Math.min(offset + r % g.t() + 1, keyLengths[b]);
+            int base = r * s;
+            double max = x.get(x.argmax(base, base + allowed));
+            double sum = x.expSum(base, base + allowed, max, true);
+            x.scale(base, base + allowed, 1.0 / sum);
+            x.zero(base + allowed, base + s);
+          }
+        });
   }
 
   /** Gradients of attention with respect to its rotated q, k and v, in their row layouts. */
@@ -156,12 +198,8 @@ final class Ops {
     INDArray dO = toHeads(dContext, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
     // Transposing the small (T x headDim) operands instead of the (T x S) probabilities.
     INDArray dVt = Nd4j.matmul(dO, f.probs(), true, false, false);
-    INDArray dP = Nd4j.matmul(dO, f.v(), false, true, false);
-    // softmax backward: dS = P * (dP - sum_j dP_j P_j)
-    INDArray weighted = dP.mul(f.probs());
-    INDArray rowDot = weighted.sum(true, 2);
-    release(weighted);
-    INDArray dS = dP.subi(rowDot).muli(f.probs());
+    INDArray dS = Nd4j.matmul(dO, f.v(), false, true, false);
+    softmaxBackward(dS, f.probs());
     // f.q() is already scaled by 1/sqrt(headDim), which dK inherits; dQ gets the factor here.
     INDArray dQ = Nd4j.matmul(dS, f.k()).muli(1.0 / Math.sqrt(g.headDim()));
     INDArray dKt = Nd4j.matmul(f.q(), dS, true, false, false);
@@ -177,13 +215,39 @@ final class Ops {
     return grads;
   }
 
+  /** In place, per row of {@code dP} and {@code P}: {@code dS = P * (dP - sum_j dP_j P_j)}. */
+  private static void softmaxBackward(INDArray dP, INDArray probs) {
+    int s = (int) probs.size(probs.rank() - 1);
+    int rows = (int) (probs.length() / s);
+    Kernels.Values d = Kernels.values(dP);
+    Kernels.Values p = Kernels.values(probs);
+    Kernels.forRows(
+        rows,
+        s,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int base = r * s;
+            double dot = 0;
+            for (int j = base; j < base + s; j++) {
+              dot += d.get(j) * p.get(j);
+            }
+            for (int j = base; j < base + s; j++) {
+              d.set(j, p.get(j) * (d.get(j) - dot));
+            }
+          }
+        });
+  }
+
   // ---------------------------------------------------------------- SwiGLU: a = silu(gate) * up
 
   /** SwiGLU output with the sigmoid of the gate kept for the backward pass. */
   record SwigluOut(INDArray a, INDArray sigmoid) {}
 
   static SwigluOut swiglu(INDArray gate, INDArray up) {
-    INDArray sigmoid = Transforms.sigmoid(gate, true);
+    INDArray sigmoid = gate.dup('c');
+    Kernels.Values values = Kernels.values(sigmoid);
+    int cols = (int) gate.size(1);
+    Kernels.forRows((int) gate.size(0), cols, (from, to) -> values.sigmoid(from * cols, to * cols));
     return new SwigluOut(gate.mul(sigmoid).muli(up), sigmoid);
   }
 

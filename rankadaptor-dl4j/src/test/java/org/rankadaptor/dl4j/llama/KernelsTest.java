@@ -82,6 +82,64 @@ class KernelsTest {
   }
 
   @Test
+  void attentionInFloat32AgreesWithFloat64() {
+    int batch = 2, t = 70, heads = 4, kvHeads = 2, headDim = 8; // rows long enough to span tiles
+    Ops.AttentionShape g = new Ops.AttentionShape(batch, t, t, heads, kvHeads, headDim);
+    INDArray q = FiniteDifferences.random(random, batch * t, heads * headDim).muli(3);
+    INDArray k = FiniteDifferences.random(random, batch * t, kvHeads * headDim).muli(3);
+    INDArray v = FiniteDifferences.random(random, batch * t, kvHeads * headDim);
+    INDArray r = FiniteDifferences.random(random, batch * t, heads * headDim);
+    int[] lengths = {70, 41};
+    Ops.AttentionOut f64 = Ops.attention(q, k, v, lengths, 0, g);
+    Ops.AttentionGrads g64 = Ops.attentionBackward(r, f64, g);
+    Ops.AttentionOut f32 = Ops.attention(f32(q), f32(k), f32(v), lengths, 0, g);
+    Ops.AttentionGrads g32 = Ops.attentionBackward(f32(r), f32, g);
+    assertClose(f64.context(), f32.context(), 1e-5);
+    assertClose(f64.probs(), f32.probs(), 1e-6);
+    assertClose(g64.dq(), g32.dq(), 1e-5);
+    assertClose(g64.dk(), g32.dk(), 1e-5);
+    assertClose(g64.dv(), g32.dv(), 1e-5);
+    // Query 10 of sequence 1 (kv head 0, first query head of its group) reads keys 0..10 only.
+    INDArray row = f32.probs().get(
+        org.nd4j.linalg.indexing.NDArrayIndex.point(2), org.nd4j.linalg.indexing.NDArrayIndex.point(10),
+        org.nd4j.linalg.indexing.NDArrayIndex.all());
+    assertEquals(1.0, row.sumNumber().doubleValue(), 1e-6);
+    assertEquals(0.0, row.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(11, 70)).amaxNumber().doubleValue());
+  }
+
+  @Test
+  void swigluAndRopeInFloat32AgreeWithFloat64() {
+    INDArray gate = FiniteDifferences.random(random, 9, 300).muli(12);
+    INDArray up = FiniteDifferences.random(random, 9, 300);
+    Ops.SwigluOut s64 = Ops.swiglu(gate, up);
+    Ops.SwigluOut s32 = Ops.swiglu(f32(gate), f32(up));
+    assertClose(s64.sigmoid(), s32.sigmoid(), 1e-6);
+    assertClose(s64.a(), s32.a(), 1e-5);
+
+    int batch = 2, t = 3, heads = 2, headDim = 4;
+    INDArray cos = FiniteDifferences.random(random, 8, headDim / 2);
+    INDArray sin = FiniteDifferences.random(random, 8, headDim / 2);
+    INDArray x = FiniteDifferences.random(random, batch * t, heads * headDim);
+    INDArray y64 = Ops.rope(x, batch, t, heads, headDim, 5, cos, sin);
+    assertClose(y64, Ops.rope(f32(x), batch, t, heads, headDim, 5, f32(cos), f32(sin)), 1e-6);
+    // Pair (0, 1) of head 1 in the last row: rotated by position 5 + 2.
+    double c = cos.getDouble(7, 0), s = sin.getDouble(7, 0);
+    double even = x.getDouble(5, 4), odd = x.getDouble(5, 5);
+    assertEquals(even * c - odd * s, y64.getDouble(5, 4), 1e-12);
+    assertEquals(even * s + odd * c, y64.getDouble(5, 5), 1e-12);
+  }
+
+  private static INDArray f32(INDArray a) {
+    return a.castTo(DataType.FLOAT);
+  }
+
+  private static void assertClose(INDArray expected, INDArray actual, double tolerance) {
+    assertArrayEquals(expected.shape(), actual.shape());
+    double worst = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+    assertTrue(worst <= tolerance, "largest difference " + worst);
+  }
+
+  @Test
   void refusesStridedArrays() {
     INDArray transposed = Nd4j.create(DataType.FLOAT, 4, 6).transpose();
     assertThrows(IllegalStateException.class, () -> Kernels.values(transposed));
