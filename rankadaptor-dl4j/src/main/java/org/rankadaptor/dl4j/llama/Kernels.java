@@ -50,6 +50,12 @@ final class Kernels {
     /** Multiplies {@code [from, to)} by {@code factor}. */
     abstract void scale(int from, int to, double factor);
 
+    /**
+     * Over {@code [from, to)}, with p the softmax probabilities there (same storage type): {@code this
+     * = p * (this - sum_j this_j p_j)}, the softmax's backward pass in place.
+     */
+    abstract void softmaxBackward(Values p, int from, int to);
+
     /** Sets {@code [from, to)} to zero. */
     abstract void zero(int from, int to);
 
@@ -142,6 +148,38 @@ final class Kernels {
     }
 
     @Override
+    void softmaxBackward(Values p, int from, int to) {
+      FloatBuffer probs = ((Floats) p).buffer;
+      float[][] tiles = TILES.get();
+      float[] d = tiles[0];
+      float[] q = tiles[1];
+      double s0 = 0, s1 = 0;
+      for (int t0 = from; t0 < to; t0 += TILE) {
+        int n = Math.min(TILE, to - t0);
+        buffer.get(t0, d, 0, n);
+        probs.get(t0, q, 0, n);
+        int i = 0;
+        for (; i + 1 < n; i += 2) {
+          s0 += d[i] * q[i];
+          s1 += d[i + 1] * q[i + 1];
+        }
+        for (; i < n; i++) {
+          s0 += d[i] * q[i];
+        }
+      }
+      float dot = (float) (s0 + s1);
+      for (int t0 = from; t0 < to; t0 += TILE) {
+        int n = Math.min(TILE, to - t0);
+        buffer.get(t0, d, 0, n);
+        probs.get(t0, q, 0, n);
+        for (int i = 0; i < n; i++) {
+          d[i] = q[i] * (d[i] - dot);
+        }
+        buffer.put(t0, d, 0, n);
+      }
+    }
+
+    @Override
     void zero(int from, int to) {
       for (int i = from; i < to; i++) {
         buffer.put(i, 0f);
@@ -215,6 +253,18 @@ final class Kernels {
     void scale(int from, int to, double factor) {
       for (int i = from; i < to; i++) {
         buffer.put(i, buffer.get(i) * factor);
+      }
+    }
+
+    @Override
+    void softmaxBackward(Values p, int from, int to) {
+      DoubleBuffer probs = ((Doubles) p).buffer;
+      double dot = 0;
+      for (int i = from; i < to; i++) {
+        dot += buffer.get(i) * probs.get(i);
+      }
+      for (int i = from; i < to; i++) {
+        buffer.put(i, probs.get(i) * (buffer.get(i) - dot));
       }
     }
 

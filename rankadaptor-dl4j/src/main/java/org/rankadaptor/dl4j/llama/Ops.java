@@ -3,7 +3,6 @@ package org.rankadaptor.dl4j.llama;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The operations of the decoder, each with its explicit backward pass, so that each can be checked
@@ -35,10 +34,38 @@ final class Ops {
   /** Forward result of RMSNorm with what its backward needs. */
   record NormOut(INDArray y, INDArray invRms) {} // y (rows, dim); invRms (rows, 1)
 
+  /** One pass per row: the mean square, its inverse root, the scaled and weighted output. */
   static NormOut rmsNorm(INDArray x, INDArray w, double eps) {
-    INDArray invRms = x.mul(x).mean(true, 1).addi(eps);
-    Transforms.pow(invRms, -0.5, false);
-    INDArray y = x.mulColumnVector(invRms).muliRowVector(w);
+    int rows = (int) x.size(0);
+    int dim = (int) x.size(1);
+    INDArray in = contiguous(x);
+    INDArray y = Nd4j.createUninitialized(x.dataType(), new long[] {rows, dim}, 'c');
+    INDArray invRms = Nd4j.createUninitialized(x.dataType(), new long[] {rows, 1}, 'c');
+    Kernels.Values xs = Kernels.values(in);
+    Kernels.Values ws = Kernels.values(w);
+    Kernels.Values ys = Kernels.values(y);
+    Kernels.Values rs = Kernels.values(invRms);
+    Kernels.forRows(
+        rows,
+        dim,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int base = row * dim;
+            double squares = 0;
+            for (int j = 0; j < dim; j++) {
+              double v = xs.get(base + j);
+              squares += v * v;
+            }
+            double r = 1.0 / Math.sqrt(squares / dim + eps);
+            rs.set(row, r);
+            for (int j = 0; j < dim; j++) {
+              ys.set(base + j, xs.get(base + j) * r * ws.get(j));
+            }
+          }
+        });
+    if (in != x) {
+      release(in);
+    }
     return new NormOut(y, invRms);
   }
 
@@ -50,9 +77,40 @@ final class Ops {
     if (dw != null) {
       dw.addi(dy.mul(x).muliColumnVector(invRms).sum(0));
     }
-    INDArray g = dy.mulRowVector(w);
-    INDArray coef = g.mul(x).sum(true, 1).muli(invRms).muli(invRms).muli(invRms).divi(x.size(1));
-    return g.muliColumnVector(invRms).subi(x.mulColumnVector(coef));
+    int rows = (int) x.size(0);
+    int dim = (int) x.size(1);
+    INDArray dyIn = contiguous(dy);
+    INDArray xIn = contiguous(x);
+    INDArray dx = Nd4j.createUninitialized(x.dataType(), new long[] {rows, dim}, 'c');
+    Kernels.Values dys = Kernels.values(dyIn);
+    Kernels.Values xs = Kernels.values(xIn);
+    Kernels.Values ws = Kernels.values(w);
+    Kernels.Values rs = Kernels.values(contiguous(invRms));
+    Kernels.Values dxs = Kernels.values(dx);
+    Kernels.forRows(
+        rows,
+        dim,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int base = row * dim;
+            double r = rs.get(row);
+            double gx = 0;
+            for (int j = 0; j < dim; j++) {
+              gx += dys.get(base + j) * ws.get(j) * xs.get(base + j);
+            }
+            double coef = r * r * r * gx / dim;
+            for (int j = 0; j < dim; j++) {
+              dxs.set(base + j, r * dys.get(base + j) * ws.get(j) - xs.get(base + j) * coef);
+            }
+          }
+        });
+    if (dyIn != dy) {
+      release(dyIn);
+    }
+    if (xIn != x) {
+      release(xIn);
+    }
+    return dx;
   }
 
   // ---------------------------------------------------------------- RoPE, interleaved pairs
@@ -113,7 +171,9 @@ final class Ops {
       INDArray q, // (batch*kvHeads, group*T, headDim), scaled by 1/sqrt(headDim)
       INDArray k, // (batch*kvHeads, S, headDim)
       INDArray v, // (batch*kvHeads, S, headDim)
-      INDArray probs) {} // (batch*kvHeads, group*T, S)
+      INDArray probs, // (batch*kvHeads, group*T, S), zero at forbidden keys
+      int[] keyLengths,
+      int offset) {}
 
   /** Geometry of one attention call: T queries per sequence attending to S keys. */
   record AttentionShape(int batch, int t, int s, int heads, int kvHeads, int headDim) {
@@ -162,7 +222,8 @@ final class Ops {
     maskedSoftmax(scores, keyLengths, offset, g);
     INDArray context = Nd4j.matmul(scores, vh);
     return new AttentionOut(
-        fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores);
+        fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores, keyLengths,
+        offset);
   }
 
   /**
@@ -172,16 +233,14 @@ final class Ops {
    */
   private static void maskedSoftmax(INDArray scores, int[] keyLengths, int offset, AttentionShape g) {
     int s = g.s();
-    int rowsPerSlab = g.group() * g.t();
-    int rows = g.batch() * g.kvHeads() * rowsPerSlab;
+    int rows = g.batch() * g.kvHeads() * g.group() * g.t();
     Kernels.Values x = Kernels.values(scores);
     Kernels.forRows(
         rows,
         s,
         (from, to) -> {
           for (int r = from; r < to; r++) {
-            int b = r / rowsPerSlab / g.kvHeads();
-            int allowed = Math.min(offset + r % g.t() + 1, keyLengths[b]);
+            int allowed = allowedKeys(r, keyLengths, offset, g);
             int base = r * s;
             double max = x.get(x.argmax(base, base + allowed));
             double sum = x.expSum(base, base + allowed, max, true);
@@ -189,6 +248,12 @@ final class Ops {
             x.zero(base + allowed, base + s);
           }
         });
+  }
+
+  /** How many keys, from the first, row {@code r} of the head-major scores may read. */
+  private static int allowedKeys(int r, int[] keyLengths, int offset, AttentionShape g) {
+    int b = r / (g.group() * g.t()) / g.kvHeads();
+    return Math.min(offset + r % g.t() + 1, keyLengths[b]);
   }
 
   /** Gradients of attention with respect to its rotated q, k and v, in their row layouts. */
@@ -199,7 +264,7 @@ final class Ops {
     // Transposing the small (T x headDim) operands instead of the (T x S) probabilities.
     INDArray dVt = Nd4j.matmul(dO, f.probs(), true, false, false);
     INDArray dS = Nd4j.matmul(dO, f.v(), false, true, false);
-    softmaxBackward(dS, f.probs());
+    softmaxBackward(dS, f, g);
     // f.q() is already scaled by 1/sqrt(headDim), which dK inherits; dQ gets the factor here.
     INDArray dQ = Nd4j.matmul(dS, f.k()).muli(1.0 / Math.sqrt(g.headDim()));
     INDArray dKt = Nd4j.matmul(f.q(), dS, true, false, false);
@@ -215,25 +280,24 @@ final class Ops {
     return grads;
   }
 
-  /** In place, per row of {@code dP} and {@code P}: {@code dS = P * (dP - sum_j dP_j P_j)}. */
-  private static void softmaxBackward(INDArray dP, INDArray probs) {
-    int s = (int) probs.size(probs.rank() - 1);
-    int rows = (int) (probs.length() / s);
+  /**
+   * In place, per row of {@code dP} and the probabilities P: {@code dS = P * (dP - sum_j dP_j P_j)},
+   * computed over the allowed keys only and zero elsewhere, where P is zero.
+   */
+  private static void softmaxBackward(INDArray dP, AttentionOut f, AttentionShape g) {
+    int s = g.s();
+    int rows = g.batch() * g.kvHeads() * g.group() * g.t();
     Kernels.Values d = Kernels.values(dP);
-    Kernels.Values p = Kernels.values(probs);
+    Kernels.Values p = Kernels.values(f.probs());
     Kernels.forRows(
         rows,
         s,
         (from, to) -> {
           for (int r = from; r < to; r++) {
+            int allowed = allowedKeys(r, f.keyLengths(), f.offset(), g);
             int base = r * s;
-            double dot = 0;
-            for (int j = base; j < base + s; j++) {
-              dot += d.get(j) * p.get(j);
-            }
-            for (int j = base; j < base + s; j++) {
-              d.set(j, p.get(j) * (d.get(j) - dot));
-            }
+            d.softmaxBackward(p, base, base + allowed);
+            d.zero(base + allowed, base + s);
           }
         });
   }

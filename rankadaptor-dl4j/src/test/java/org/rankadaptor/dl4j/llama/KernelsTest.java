@@ -129,6 +129,21 @@ class KernelsTest {
     assertEquals(even * s + odd * c, y64.getDouble(5, 5), 1e-12);
   }
 
+  @Test
+  void rmsNormInFloat32AgreesWithFloat64() {
+    INDArray x = FiniteDifferences.random(random, 7, 33).muli(4);
+    INDArray w = FiniteDifferences.random(random, 33);
+    INDArray dy = FiniteDifferences.random(random, 7, 33);
+    Ops.NormOut n64 = Ops.rmsNorm(x, w, 1e-5);
+    Ops.NormOut n32 = Ops.rmsNorm(f32(x), f32(w), 1e-5);
+    assertClose(n64.y(), n32.y(), 1e-5);
+    assertClose(n64.invRms(), n32.invRms(), 1e-6);
+    assertClose(
+        Ops.rmsNormBackward(dy, x, w, n64.invRms(), null),
+        Ops.rmsNormBackward(f32(dy), f32(x), f32(w), n32.invRms(), null),
+        1e-5);
+  }
+
   private static INDArray f32(INDArray a) {
     return a.castTo(DataType.FLOAT);
   }
