@@ -318,11 +318,36 @@ final class Ops {
   /** Gradients of SwiGLU with respect to gate and up. */
   record SwigluGrads(INDArray dGate, INDArray dUp) {}
 
+  /** One pass over the four inputs instead of seven ops with their temporaries. */
   static SwigluGrads swigluBackward(INDArray da, INDArray gate, INDArray up, INDArray sigmoid) {
-    INDArray dUp = da.mul(gate).muli(sigmoid);
-    // d silu(g)/dg = s * (1 + g * (1 - s))
-    INDArray dSilu = sigmoid.rsub(1.0).muli(gate).addi(1.0).muli(sigmoid);
-    return new SwigluGrads(da.mul(up).muli(dSilu), dUp);
+    int rows = (int) gate.size(0);
+    int cols = (int) gate.size(1);
+    INDArray dGate = Nd4j.createUninitialized(gate.dataType(), new long[] {rows, cols}, 'c');
+    INDArray dUp = Nd4j.createUninitialized(gate.dataType(), new long[] {rows, cols}, 'c');
+    INDArray daIn = contiguous(da);
+    Kernels.Values das = Kernels.values(daIn);
+    Kernels.Values gs = Kernels.values(gate);
+    Kernels.Values us = Kernels.values(up);
+    Kernels.Values ss = Kernels.values(sigmoid);
+    Kernels.Values dgs = Kernels.values(dGate);
+    Kernels.Values dus = Kernels.values(dUp);
+    Kernels.forRows(
+        rows,
+        cols,
+        (from, to) -> {
+          for (int i = from * cols; i < to * cols; i++) {
+            double d = das.get(i);
+            double g = gs.get(i);
+            double s = ss.get(i);
+            dus.set(i, d * g * s);
+            // d silu(g)/dg = s * (1 + g * (1 - s))
+            dgs.set(i, d * us.get(i) * s * (1 + g * (1 - s)));
+          }
+        });
+    if (daIn != da) {
+      release(daIn);
+    }
+    return new SwigluGrads(dGate, dUp);
   }
 
   // ---------------------------------------------------------------- linear with optional LoRA

@@ -115,6 +115,11 @@ class KernelsTest {
     Ops.SwigluOut s32 = Ops.swiglu(f32(gate), f32(up));
     assertClose(s64.sigmoid(), s32.sigmoid(), 1e-6);
     assertClose(s64.a(), s32.a(), 1e-5);
+    INDArray da = FiniteDifferences.random(random, 9, 300);
+    Ops.SwigluGrads d64 = Ops.swigluBackward(da, gate, up, s64.sigmoid());
+    Ops.SwigluGrads d32 = Ops.swigluBackward(f32(da), f32(gate), f32(up), s32.sigmoid());
+    assertClose(d64.dGate(), d32.dGate(), 1e-5);
+    assertClose(d64.dUp(), d32.dUp(), 1e-5);
 
     int batch = 2, t = 3, heads = 2, headDim = 4;
     INDArray cos = FiniteDifferences.random(random, 8, headDim / 2);
