@@ -31,7 +31,10 @@ import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
  */
 public final class LlamaModel {
 
-  /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
+  /**
+   * Rows of logits materialised at once (one reused buffer of rows x vocab): bounds memory to 32 MB for a
+   * 32000-token vocabulary in float32, and 256 rows ran the classifier's matrix products faster than 128.
+   */
   private static final int CLASSIFIER_CHUNK_ROWS = 256;
 
   private final LlamaConfig config;
