@@ -172,8 +172,8 @@ final class Ops {
       INDArray k, // (batch*kvHeads, S, headDim)
       INDArray v, // (batch*kvHeads, S, headDim)
       INDArray probs, // (batch*kvHeads, group*T, S), zero at forbidden keys
-      int[] keyLengths,
-      int offset) {}
+      int[] keyLengths, // (batch): real keys per sequence
+      int offset) {} // position of the first query
 
   /** Geometry of one attention call: T queries per sequence attending to S keys. */
   record AttentionShape(int batch, int t, int s, int heads, int kvHeads, int headDim) {
