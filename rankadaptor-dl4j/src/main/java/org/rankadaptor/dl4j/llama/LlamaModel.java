@@ -31,11 +31,11 @@ import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
  */
 public final class LlamaModel {
 
-  /** Added to attention scores of forbidden (future or padding) keys; finite so no row turns NaN. */
-  private static final double MASKED = -1e9;
-
-  /** Rows of logits materialised at once: bounds memory and keeps a block cache-sized for large vocabularies. */
-  private static final int CLASSIFIER_CHUNK_ROWS = 128;
+  /**
+   * Rows of logits materialised at once (one reused buffer of rows x vocab): bounds memory to 32 MB for a
+   * 32000-token vocabulary in float32, and 256 rows ran the classifier's matrix products faster than 128.
+   */
+  private static final int CLASSIFIER_CHUNK_ROWS = 256;
 
   private final LlamaConfig config;
   private final LlamaWeights weights;
@@ -220,24 +220,6 @@ public final class LlamaModel {
     return new Padded(sequences.length, t, ids, lengths);
   }
 
-  /**
-   * Additive attention mask (batch, 1, T, S): query {@code i} (position {@code offset + i}) may read key
-   * {@code j} when {@code j <= offset + i} and {@code j} is inside its sequence.
-   */
-  private INDArray attentionMask(int[] keyLengths, int t, int s, int offset) {
-    int batch = keyLengths.length;
-    double[] mask = new double[batch * t * s];
-    for (int b = 0; b < batch; b++) {
-      for (int i = 0; i < t; i++) {
-        int base = (b * t + i) * s;
-        for (int j = 0; j < s; j++) {
-          mask[base + j] = j <= offset + i && j < keyLengths[b] ? 0.0 : MASKED;
-        }
-      }
-    }
-    return Nd4j.create(mask, new long[] {batch, 1, t, s}, DataType.DOUBLE).castTo(dtype);
-  }
-
   /** Everything one layer's backward pass needs from its forward pass. */
   private record LayerTrace(
       INDArray input, // (rows, dim)
@@ -266,39 +248,21 @@ public final class LlamaModel {
     }
   }
 
-  /** Per-call state of a forward pass: geometry, mask, adapters and optional dropout stream. */
+  /**
+   * Per-call state of a forward pass: geometry, adapters and optional dropout stream. Query {@code i}
+   * (position {@code offset + i}) of sequence {@code b} reads keys {@code j <= offset + i} with {@code j <
+   * keyLengths[b]}.
+   */
   private record Pass(
       int batch,
       int t,
       int offset,
-      INDArray mask, // (batch, 1, T, S)
+      int[] keyLengths,
       LoraAdapters adapters,
-      Random dropoutRandom,
-      Map<Long, INDArray> headMasks) {
-
-    Pass(int batch, int t, int offset, INDArray mask, LoraAdapters adapters, Random dropoutRandom) {
-      this(batch, t, offset, mask, adapters, dropoutRandom, new HashMap<>());
-    }
+      Random dropoutRandom) {
 
     LoraAdapter lora(int layer, LoraTarget target) {
       return adapters == null ? null : adapters.get(layer, target);
-    }
-
-    /**
-     * The mask repeated for every head, (batch*kvHeads, group*T, S), built once per head layout so
-     * that each layer adds it without a broadcast.
-     */
-    INDArray maskFor(LayerShape shape) {
-      long key = (long) shape.nHeads() << 32 | shape.nKvHeads();
-      return headMasks.computeIfAbsent(
-          key,
-          k -> {
-            long s = mask.size(3);
-            INDArray repeated = Nd4j.createUninitialized(mask.dataType(), batch, shape.nHeads(), t, s);
-            repeated.assign(mask.broadcast(batch, shape.nHeads(), t, s));
-            return repeated.reshape(
-                'c', (long) batch * shape.nKvHeads(), (long) shape.groupSize() * t, s);
-          });
     }
   }
 
@@ -344,7 +308,7 @@ public final class LlamaModel {
     }
     Ops.AttentionShape geometry =
         new Ops.AttentionShape(b, t, keyCount, s.nHeads(), s.nKvHeads(), s.headDim());
-    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.maskFor(s), geometry);
+    Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.keyLengths(), pass.offset(), geometry);
     Ops.release(qRot, kRot);
     Ops.LinearOut o = project(attention.context(), l, LoraTarget.O, pass);
     INDArray middle = h.add(o.y());
@@ -385,8 +349,7 @@ public final class LlamaModel {
 
   private Pass pass(Padded p, LoraAdapters adapters, Random dropoutRandom) {
     checkAdapters(adapters);
-    return new Pass(p.batch(), p.t(), 0, attentionMask(p.lengths(), p.t(), p.t(), 0), adapters,
-        dropoutRandom);
+    return new Pass(p.batch(), p.t(), 0, p.lengths(), adapters, dropoutRandom);
   }
 
   private void checkAdapters(LoraAdapters adapters) {
@@ -452,8 +415,9 @@ public final class LlamaModel {
     classifierChunks(
         hf,
         rowTargets,
+        targetRows(rowTargets),
         null,
-        (rows, hidden, scores, dLogits) -> {
+        (first, rows, hidden, scores, dLogits) -> {
           for (int i = 0; i < rows.length; i++) {
             logLikelihood[rows[i] / p.t()] += scores.targetLogProb()[i];
             greedy[rows[i] / p.t()] &= scores.greedy()[i];
@@ -468,60 +432,77 @@ public final class LlamaModel {
 
   private interface ChunkConsumer {
     /**
+     * @param first index of the block's first row among the target rows
      * @param rows the batch rows of this block, in order
      * @param hidden (rows.length, dim): the final-norm outputs of those rows
      * @param dLogits the block's loss gradient, or null when only scoring
      */
-    void accept(int[] rows, INDArray hidden, Ops.RowScores scores, INDArray dLogits);
+    void accept(int first, int[] rows, INDArray hidden, Ops.RowScores scores, INDArray dLogits);
+  }
+
+  /** The rows that have a target, in order. */
+  private static int[] targetRows(int[] rowTargets) {
+    return java.util.stream.IntStream.range(0, rowTargets.length)
+        .filter(r -> rowTargets[r] >= 0)
+        .toArray();
   }
 
   /**
-   * Runs the classifier only on rows that have a target, in blocks of {@link #CLASSIFIER_CHUNK_ROWS}, so
-   * that (rows, vocab) logits never exist at once and context positions of a scoring request cost no
-   * classifier work. With {@code rowWeights}, each block's logits become the loss gradient handed on.
+   * Runs the classifier only on the target rows, gathered once into a compact matrix, in blocks of
+   * {@link #CLASSIFIER_CHUNK_ROWS}, so that (rows, vocab) logits never exist at once and context
+   * positions of a scoring request cost no classifier work. One logits buffer serves every block. With
+   * {@code rowWeights}, each block's logits become the loss gradient handed on.
    */
   private void classifierChunks(
-      INDArray hf, int[] rowTargets, double[] rowWeights, ChunkConsumer consumer) {
-    int[] targetRows = java.util.stream.IntStream.range(0, rowTargets.length)
-        .filter(r -> rowTargets[r] >= 0).toArray();
-    for (int c0 = 0; c0 < targetRows.length; c0 += CLASSIFIER_CHUNK_ROWS) {
-      int[] rows = Arrays.copyOfRange(targetRows, c0, Math.min(targetRows.length, c0 + CLASSIFIER_CHUNK_ROWS));
-      INDArray hidden = rowBlock(hf, rows);
-      INDArray logits = Nd4j.gemm(hidden, weights.classifier(), false, true);
-      int[] chunkTargets = new int[rows.length];
-      double[] chunkWeights = rowWeights == null ? null : new double[rows.length];
-      for (int i = 0; i < rows.length; i++) {
+      INDArray hf, int[] rowTargets, int[] targetRows, double[] rowWeights, ChunkConsumer consumer) {
+    int n = targetRows.length;
+    if (n == 0) {
+      return;
+    }
+    INDArray hidden = n == hf.size(0) ? hf : Nd4j.pullRows(hf, 1, targetRows);
+    int chunk = Math.min(CLASSIFIER_CHUNK_ROWS, n);
+    INDArray buffer = Nd4j.createUninitialized(dtype, chunk, config.vocabSize());
+    for (int c0 = 0; c0 < n; c0 += chunk) {
+      int size = Math.min(chunk, n - c0);
+      int[] rows = Arrays.copyOfRange(targetRows, c0, c0 + size);
+      INDArray block = hidden.get(interval(c0, c0 + size), all());
+      INDArray logits = size == chunk ? buffer : buffer.get(interval(0, size), all());
+      Nd4j.gemm(block, weights.classifier(), logits, false, true, 1.0, 0.0);
+      int[] chunkTargets = new int[size];
+      double[] chunkWeights = rowWeights == null ? null : new double[size];
+      for (int i = 0; i < size; i++) {
         chunkTargets[i] = rowTargets[rows[i]];
         if (chunkWeights != null) {
           chunkWeights[i] = rowWeights[rows[i]];
         }
       }
-      Ops.RowScores scores = Ops.crossEntropy(logits, chunkTargets, chunkWeights, rowWeights == null);
-      consumer.accept(rows, hidden, scores, rowWeights == null ? null : logits);
-      logits.close();
+      Ops.RowScores scores = Ops.crossEntropy(logits, chunkTargets, chunkWeights);
+      consumer.accept(c0, rows, block, scores, rowWeights == null ? null : logits);
+    }
+    Ops.release(buffer);
+    if (hidden != hf) {
+      Ops.release(hidden);
     }
   }
 
-  private static boolean consecutive(int[] rows) {
-    return rows[rows.length - 1] - rows[0] == rows.length - 1;
-  }
-
-  /** Rows of a matrix: a view when they are consecutive, else a gathered copy. */
-  private static INDArray rowBlock(INDArray matrix, int[] rows) {
-    return consecutive(rows)
-        ? matrix.get(interval(rows[0], rows[rows.length - 1] + 1), all())
-        : Nd4j.pullRows(matrix, 1, rows);
-  }
-
-  /** Writes {@code block} into the given rows of {@code matrix}. */
-  private static void putRowBlock(INDArray matrix, int[] rows, INDArray block) {
-    if (consecutive(rows)) {
-      matrix.get(interval(rows[0], rows[rows.length - 1] + 1), all()).assign(block);
-    } else {
-      for (int i = 0; i < rows.length; i++) {
-        matrix.putRow(rows[i], block.getRow(i));
+  /** A (rows, cols) matrix of zeros with row {@code targetRows[i]} set to row {@code i} of {@code compact}. */
+  private static INDArray scatterRows(INDArray compact, int[] targetRows, int rows) {
+    if (targetRows.length == rows) {
+      return compact;
+    }
+    int cols = (int) compact.size(1);
+    INDArray full = Nd4j.zeros(compact.dataType(), rows, cols);
+    Kernels.Values from = Kernels.values(compact);
+    Kernels.Values to = Kernels.values(full);
+    for (int i = 0; i < targetRows.length; i++) {
+      int src = i * cols;
+      int dst = targetRows[i] * cols;
+      for (int c = 0; c < cols; c++) {
+        to.set(dst + c, from.get(src + c));
       }
     }
+    Ops.release(compact);
+    return full;
   }
 
   // ================================================================== loss and gradients
@@ -535,8 +516,8 @@ public final class LlamaModel {
     INDArray hf = Ops.rmsNorm(h, weights.finalNorm(), config.normEps()).y();
     double[] sum = {0};
     classifierChunks(
-        hf, rowTargets, null,
-        (rows, hidden, scores, unused) -> {
+        hf, rowTargets, targetRows(rowTargets), null,
+        (first, rows, hidden, scores, unused) -> {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             sum[0] -= scores.targetLogProb()[i];
           }
@@ -636,21 +617,22 @@ public final class LlamaModel {
     INDArray h = decoder(embed(p.ids()), pass, traces, null);
     Ops.NormOut fin = Ops.rmsNorm(h, weights.finalNorm(), config.normEps());
 
-    INDArray dHf = Nd4j.zeros(dtype, p.rows(), config.dim());
+    int[] targetRows = targetRows(rowTargets);
+    INDArray dHidden = Nd4j.createUninitialized(dtype, targetRows.length, config.dim());
     double[] lossSum = {0};
     classifierChunks(
-        fin.y(), rowTargets, rowWeights,
-        (rows, hidden, scores, dLogits) -> {
+        fin.y(), rowTargets, targetRows, rowWeights,
+        (first, rows, hidden, scores, dLogits) -> {
           for (int i = 0; i < scores.targetLogProb().length; i++) {
             lossSum[0] -= scores.targetLogProb()[i];
           }
-          INDArray dHidden = Nd4j.gemm(dLogits, weights.classifier(), false, false);
-          putRowBlock(dHf, rows, dHidden);
-          Ops.release(dHidden);
+          INDArray dBlock = dHidden.get(interval(first, first + rows.length), all());
+          Nd4j.gemm(dLogits, weights.classifier(), dBlock, false, false, 1.0, 0.0);
           if (weightGrads != null) {
             Nd4j.gemm(dLogits, hidden, weightGrads.classifier(), true, false, 1.0, 1.0);
           }
         });
+    INDArray dHf = scatterRows(dHidden, targetRows, p.rows());
     INDArray dh =
         Ops.rmsNormBackward(dHf, h, weights.finalNorm(), fin.invRms(),
             weightGrads == null ? null : weightGrads.finalNorm());
@@ -766,8 +748,7 @@ public final class LlamaModel {
     while (generated.size() < settings.maxNewTokens() && offset + step.length < config.maxSeqLen() + 1) {
       int t = step.length;
       Pass pass =
-          new Pass(1, t, offset, attentionMask(new int[] {offset + t}, t, offset + t, offset), adapters,
-              null);
+          new Pass(1, t, offset, new int[] {offset + t}, adapters, null);
       INDArray h = decoder(embed(step), pass, null, cache);
       INDArray last = Ops.rmsNorm(h.get(interval(t - 1, t), all()), weights.finalNorm(), config.normEps()).y();
       double[] logits = Nd4j.gemm(last, weights.classifier(), false, true).toDoubleVector();

@@ -1,13 +1,8 @@
 package org.rankadaptor.dl4j.llama;
 
-import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The operations of the decoder, each with its explicit backward pass, so that each can be checked
@@ -39,10 +34,38 @@ final class Ops {
   /** Forward result of RMSNorm with what its backward needs. */
   record NormOut(INDArray y, INDArray invRms) {} // y (rows, dim); invRms (rows, 1)
 
+  /** One pass per row: the mean square, its inverse root, the scaled and weighted output. */
   static NormOut rmsNorm(INDArray x, INDArray w, double eps) {
-    INDArray invRms = x.mul(x).mean(true, 1).addi(eps);
-    Transforms.pow(invRms, -0.5, false);
-    INDArray y = x.mulColumnVector(invRms).muliRowVector(w);
+    int rows = (int) x.size(0);
+    int dim = (int) x.size(1);
+    INDArray in = contiguous(x);
+    INDArray y = Nd4j.createUninitialized(x.dataType(), new long[] {rows, dim}, 'c');
+    INDArray invRms = Nd4j.createUninitialized(x.dataType(), new long[] {rows, 1}, 'c');
+    Kernels.Values xs = Kernels.values(in);
+    Kernels.Values ws = Kernels.values(w);
+    Kernels.Values ys = Kernels.values(y);
+    Kernels.Values rs = Kernels.values(invRms);
+    Kernels.forRows(
+        rows,
+        dim,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int base = row * dim;
+            double squares = 0;
+            for (int j = 0; j < dim; j++) {
+              double v = xs.get(base + j);
+              squares += v * v;
+            }
+            double r = 1.0 / Math.sqrt(squares / dim + eps);
+            rs.set(row, r);
+            for (int j = 0; j < dim; j++) {
+              ys.set(base + j, xs.get(base + j) * r * ws.get(j));
+            }
+          }
+        });
+    if (in != x) {
+      release(in);
+    }
     return new NormOut(y, invRms);
   }
 
@@ -54,9 +77,40 @@ final class Ops {
     if (dw != null) {
       dw.addi(dy.mul(x).muliColumnVector(invRms).sum(0));
     }
-    INDArray g = dy.mulRowVector(w);
-    INDArray coef = g.mul(x).sum(true, 1).muli(invRms).muli(invRms).muli(invRms).divi(x.size(1));
-    return g.muliColumnVector(invRms).subi(x.mulColumnVector(coef));
+    int rows = (int) x.size(0);
+    int dim = (int) x.size(1);
+    INDArray dyIn = contiguous(dy);
+    INDArray xIn = contiguous(x);
+    INDArray dx = Nd4j.createUninitialized(x.dataType(), new long[] {rows, dim}, 'c');
+    Kernels.Values dys = Kernels.values(dyIn);
+    Kernels.Values xs = Kernels.values(xIn);
+    Kernels.Values ws = Kernels.values(w);
+    Kernels.Values rs = Kernels.values(contiguous(invRms));
+    Kernels.Values dxs = Kernels.values(dx);
+    Kernels.forRows(
+        rows,
+        dim,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int base = row * dim;
+            double r = rs.get(row);
+            double gx = 0;
+            for (int j = 0; j < dim; j++) {
+              gx += dys.get(base + j) * ws.get(j) * xs.get(base + j);
+            }
+            double coef = r * r * r * gx / dim;
+            for (int j = 0; j < dim; j++) {
+              dxs.set(base + j, r * dys.get(base + j) * ws.get(j) - xs.get(base + j) * coef);
+            }
+          }
+        });
+    if (dyIn != dy) {
+      release(dyIn);
+    }
+    if (xIn != x) {
+      release(xIn);
+    }
+    return dx;
   }
 
   // ---------------------------------------------------------------- RoPE, interleaved pairs
@@ -72,16 +126,41 @@ final class Ops {
   static INDArray rope(
       INDArray x, int batch, int t, int heads, int headDim, int offset, INDArray cos, INDArray sin) {
     int half = headDim / 2;
-    INDArray c = cos.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
-    INDArray s = sin.get(interval(offset, offset + t), all()).reshape(1, t, 1, half);
-    INDArray x5 = x.reshape('c', batch, t, heads, half, 2);
-    INDArray xe = x5.get(all(), all(), all(), all(), point(0));
-    INDArray xo = x5.get(all(), all(), all(), all(), point(1));
-    INDArray out = x.ulike();
-    INDArray out5 = out.reshape('c', batch, t, heads, half, 2);
-    out5.get(all(), all(), all(), all(), point(0)).assign(xe.mul(c).subi(xo.mul(s)));
-    out5.get(all(), all(), all(), all(), point(1)).assign(xe.mul(s).addi(xo.mul(c)));
+    int width = heads * headDim;
+    INDArray in = contiguous(x);
+    INDArray out = Nd4j.createUninitialized(x.dataType(), new long[] {(long) batch * t, width}, 'c');
+    Kernels.Values xs = Kernels.values(in);
+    Kernels.Values ys = Kernels.values(out);
+    Kernels.Values cs = Kernels.values(cos);
+    Kernels.Values ss = Kernels.values(sin);
+    Kernels.forRows(
+        batch * t,
+        width,
+        (from, to) -> {
+          for (int row = from; row < to; row++) {
+            int angles = (offset + row % t) * half;
+            for (int h = 0; h < heads; h++) {
+              int base = row * width + h * headDim;
+              for (int i = 0; i < half; i++) {
+                double even = xs.get(base + 2 * i);
+                double odd = xs.get(base + 2 * i + 1);
+                double c = cs.get(angles + i);
+                double s = ss.get(angles + i);
+                ys.set(base + 2 * i, even * c - odd * s);
+                ys.set(base + 2 * i + 1, even * s + odd * c);
+              }
+            }
+          }
+        });
+    if (in != x) {
+      release(in);
+    }
     return out;
+  }
+
+  /** {@code a} itself when it is c-ordered and contiguous, else such a copy. */
+  static INDArray contiguous(INDArray a) {
+    return Kernels.isContiguous(a) ? a : a.dup('c');
   }
 
   // ---------------------------------------------------------------- causal grouped-query attention
@@ -92,7 +171,9 @@ final class Ops {
       INDArray q, // (batch*kvHeads, group*T, headDim), scaled by 1/sqrt(headDim)
       INDArray k, // (batch*kvHeads, S, headDim)
       INDArray v, // (batch*kvHeads, S, headDim)
-      INDArray probs) {} // (batch*kvHeads, group*T, S)
+      INDArray probs, // (batch*kvHeads, group*T, S), zero at forbidden keys
+      int[] keyLengths, // (batch): real keys per sequence
+      int offset) {} // position of the first query
 
   /** Geometry of one attention call: T queries per sequence attending to S keys. */
   record AttentionShape(int batch, int t, int s, int heads, int kvHeads, int headDim) {
@@ -118,19 +199,19 @@ final class Ops {
   }
 
   /**
-   * softmax(q k^T / sqrt(hd) + mask) v per head, query head h reading key/value head h / group. Grouping
-   * the query heads of one kv head along the row axis lets one batched matmul serve the whole group
-   * without copying keys.
+   * softmax(q k^T / sqrt(hd)) v per head over the allowed keys, query head h reading key/value head h /
+   * group. Query {@code i} of sequence {@code b} (position {@code offset + i}) reads key {@code j} when
+   * {@code j <= offset + i} and {@code j < keyLengths[b]}. Grouping the query heads of one kv head along
+   * the row axis lets one batched matmul serve the whole group without copying keys.
    *
    * @param q (batch*T, heads*hd), already rotated
    * @param k (batch*S, kvHeads*hd), already rotated
    * @param v (batch*S, kvHeads*hd)
-   * @param mask (batch, 1, T, S), 0 where attention is allowed and a large negative number elsewhere;
-   *     or the same already repeated for every head, (batch*kvHeads, group*T, S), which saves a
-   *     broadcast per layer
+   * @param keyLengths per sequence, how many of its S keys are real (the rest is padding)
+   * @param offset position of the first query
    */
   static AttentionOut attention(
-      INDArray q, INDArray k, INDArray v, INDArray mask, AttentionShape g) {
+      INDArray q, INDArray k, INDArray v, int[] keyLengths, int offset, AttentionShape g) {
     // Scaling q (rows x headDim) is cheaper than scaling the (T x S) scores.
     INDArray qh =
         toHeads(q, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim())
@@ -138,15 +219,41 @@ final class Ops {
     INDArray kh = toHeads(k, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
     INDArray vh = toHeads(v, g.batch(), g.s(), g.kvHeads(), g.kvHeads(), g.headDim());
     INDArray scores = Nd4j.matmul(qh, kh, false, true, false);
-    if (mask.rank() == 3) {
-      scores.addi(mask);
-    } else {
-      scores.reshape('c', g.batch(), g.heads(), g.t(), g.s()).addi(mask);
-    }
-    Nd4j.exec(new SoftMax(scores, scores, 2));
+    maskedSoftmax(scores, keyLengths, offset, g);
     INDArray context = Nd4j.matmul(scores, vh);
     return new AttentionOut(
-        fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores);
+        fromHeads(context, g.batch(), g.t(), g.heads(), g.headDim()), qh, kh, vh, scores, keyLengths,
+        offset);
+  }
+
+  /**
+   * Row-wise softmax of {@code scores} (batch*kvHeads, group*T, S) in place over each query's allowed
+   * keys, zero elsewhere: forbidden keys cost no exponential, and the probabilities come out exactly as
+   * with a large negative mask.
+   */
+  private static void maskedSoftmax(INDArray scores, int[] keyLengths, int offset, AttentionShape g) {
+    int s = g.s();
+    int rows = g.batch() * g.kvHeads() * g.group() * g.t();
+    Kernels.Values x = Kernels.values(scores);
+    Kernels.forRows(
+        rows,
+        s,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int allowed = allowedKeys(r, keyLengths, offset, g);
+            int base = r * s;
+            double max = x.get(x.argmax(base, base + allowed));
+            double sum = x.expSum(base, base + allowed, max, true);
+            x.scale(base, base + allowed, 1.0 / sum);
+            x.zero(base + allowed, base + s);
+          }
+        });
+  }
+
+  /** How many keys, from the first, row {@code r} of the head-major scores may read. */
+  private static int allowedKeys(int r, int[] keyLengths, int offset, AttentionShape g) {
+    int b = r / (g.group() * g.t()) / g.kvHeads();
+    return Math.min(offset + r % g.t() + 1, keyLengths[b]);
   }
 
   /** Gradients of attention with respect to its rotated q, k and v, in their row layouts. */
@@ -156,12 +263,8 @@ final class Ops {
     INDArray dO = toHeads(dContext, g.batch(), g.t(), g.heads(), g.kvHeads(), g.headDim());
     // Transposing the small (T x headDim) operands instead of the (T x S) probabilities.
     INDArray dVt = Nd4j.matmul(dO, f.probs(), true, false, false);
-    INDArray dP = Nd4j.matmul(dO, f.v(), false, true, false);
-    // softmax backward: dS = P * (dP - sum_j dP_j P_j)
-    INDArray weighted = dP.mul(f.probs());
-    INDArray rowDot = weighted.sum(true, 2);
-    release(weighted);
-    INDArray dS = dP.subi(rowDot).muli(f.probs());
+    INDArray dS = Nd4j.matmul(dO, f.v(), false, true, false);
+    softmaxBackward(dS, f, g);
     // f.q() is already scaled by 1/sqrt(headDim), which dK inherits; dQ gets the factor here.
     INDArray dQ = Nd4j.matmul(dS, f.k()).muli(1.0 / Math.sqrt(g.headDim()));
     INDArray dKt = Nd4j.matmul(f.q(), dS, true, false, false);
@@ -177,24 +280,74 @@ final class Ops {
     return grads;
   }
 
+  /**
+   * In place, per row of {@code dP} and the probabilities P: {@code dS = P * (dP - sum_j dP_j P_j)},
+   * computed over the allowed keys only and zero elsewhere, where P is zero.
+   */
+  private static void softmaxBackward(INDArray dP, AttentionOut f, AttentionShape g) {
+    int s = g.s();
+    int rows = g.batch() * g.kvHeads() * g.group() * g.t();
+    Kernels.Values d = Kernels.values(dP);
+    Kernels.Values p = Kernels.values(f.probs());
+    Kernels.forRows(
+        rows,
+        s,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            int allowed = allowedKeys(r, f.keyLengths(), f.offset(), g);
+            int base = r * s;
+            d.softmaxBackward(p, base, base + allowed);
+            d.zero(base + allowed, base + s);
+          }
+        });
+  }
+
   // ---------------------------------------------------------------- SwiGLU: a = silu(gate) * up
 
   /** SwiGLU output with the sigmoid of the gate kept for the backward pass. */
   record SwigluOut(INDArray a, INDArray sigmoid) {}
 
   static SwigluOut swiglu(INDArray gate, INDArray up) {
-    INDArray sigmoid = Transforms.sigmoid(gate, true);
+    INDArray sigmoid = gate.dup('c');
+    Kernels.Values values = Kernels.values(sigmoid);
+    int cols = (int) gate.size(1);
+    Kernels.forRows((int) gate.size(0), cols, (from, to) -> values.sigmoid(from * cols, to * cols));
     return new SwigluOut(gate.mul(sigmoid).muli(up), sigmoid);
   }
 
   /** Gradients of SwiGLU with respect to gate and up. */
   record SwigluGrads(INDArray dGate, INDArray dUp) {}
 
+  /** One pass over the four inputs instead of seven ops with their temporaries. */
   static SwigluGrads swigluBackward(INDArray da, INDArray gate, INDArray up, INDArray sigmoid) {
-    INDArray dUp = da.mul(gate).muli(sigmoid);
-    // d silu(g)/dg = s * (1 + g * (1 - s))
-    INDArray dSilu = sigmoid.rsub(1.0).muli(gate).addi(1.0).muli(sigmoid);
-    return new SwigluGrads(da.mul(up).muli(dSilu), dUp);
+    int rows = (int) gate.size(0);
+    int cols = (int) gate.size(1);
+    INDArray dGate = Nd4j.createUninitialized(gate.dataType(), new long[] {rows, cols}, 'c');
+    INDArray dUp = Nd4j.createUninitialized(gate.dataType(), new long[] {rows, cols}, 'c');
+    INDArray daIn = contiguous(da);
+    Kernels.Values das = Kernels.values(daIn);
+    Kernels.Values gs = Kernels.values(gate);
+    Kernels.Values us = Kernels.values(up);
+    Kernels.Values ss = Kernels.values(sigmoid);
+    Kernels.Values dgs = Kernels.values(dGate);
+    Kernels.Values dus = Kernels.values(dUp);
+    Kernels.forRows(
+        rows,
+        cols,
+        (from, to) -> {
+          for (int i = from * cols; i < to * cols; i++) {
+            double d = das.get(i);
+            double g = gs.get(i);
+            double s = ss.get(i);
+            dus.set(i, d * g * s);
+            // d silu(g)/dg = s * (1 + g * (1 - s))
+            dgs.set(i, d * us.get(i) * s * (1 + g * (1 - s)));
+          }
+        });
+    if (daIn != da) {
+      release(daIn);
+    }
+    return new SwigluGrads(dGate, dUp);
   }
 
   // ---------------------------------------------------------------- linear with optional LoRA
@@ -269,51 +422,43 @@ final class Ops {
   record RowScores(double[] targetLogProb, boolean[] greedy) {}
 
   /**
-   * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}; rows with a
-   * negative target are skipped. Consumes {@code logits}: when {@code rowWeights} is not null they become
-   * the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}, otherwise they are left shifted and
-   * exponentiated. Greedy flags are computed only when {@code wantGreedy}. Written as few passes over the
-   * (rows, vocab) block as possible, because for large vocabularies this is memory-bound.
+   * Scores {@code targets[i]} under row {@code i} of {@code logits} {@code (rows, vocab)}, a contiguous
+   * c-ordered block; rows with a negative target score 0. With {@code rowWeights} not null the logits are
+   * overwritten by the gradient of {@code -sum_i rowWeights[i] * log p(targets[i])}; otherwise they are
+   * only read. One fused loop per row (max and argmax, then the exponentials, then the scaling), because
+   * for large vocabularies this is memory-bound and libnd4j's separate ops each make a pass.
    */
-  static RowScores crossEntropy(
-      INDArray logits, int[] targets, double[] rowWeights, boolean wantGreedy) {
+  static RowScores crossEntropy(INDArray logits, int[] targets, double[] rowWeights) {
     int rows = (int) logits.size(0);
-    double[] targetLogit = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      if (targets[i] >= 0) {
-        targetLogit[i] = logits.getDouble(i, targets[i]);
-      }
-    }
-    boolean[] greedy = new boolean[rows];
-    if (wantGreedy) {
-      INDArray argmax = Nd4j.argMax(logits, 1);
-      for (int i = 0; i < rows; i++) {
-        greedy[i] = targets[i] >= 0 && argmax.getLong(i) == targets[i];
-      }
-    }
-    INDArray max = logits.max(true, 1);
-    Transforms.exp(logits.subiColumnVector(max), false);
-    double[] sumExp = logits.sum(true, 1).toDoubleVector();
-    double[] maxValues = max.toDoubleVector();
+    int vocab = (int) logits.size(1);
     double[] logProb = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      if (targets[i] >= 0) {
-        logProb[i] = targetLogit[i] - maxValues[i] - Math.log(sumExp[i]);
-      }
-    }
-    if (rowWeights != null) {
-      // dlogits = w_i * (softmax - onehot(target)); softmax = exp(shifted) / sumExp in one pass
-      double[] factor = new double[rows];
-      for (int i = 0; i < rows; i++) {
-        factor[i] = rowWeights[i] / sumExp[i];
-      }
-      logits.muliColumnVector(Nd4j.create(factor, new long[] {rows, 1}, logits.dataType()));
-      for (int i = 0; i < rows; i++) {
-        if (targets[i] >= 0 && rowWeights[i] != 0) {
-          logits.putScalar(i, targets[i], logits.getDouble(i, targets[i]) - rowWeights[i]);
-        }
-      }
-    }
+    boolean[] greedy = new boolean[rows];
+    Kernels.Values x = Kernels.values(logits);
+    Kernels.forRows(
+        rows,
+        vocab,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            int base = i * vocab;
+            int target = targets[i];
+            int argmax = x.argmax(base, base + vocab) - base;
+            double max = x.get(base + argmax);
+            double targetLogit = target >= 0 ? x.get(base + target) : 0;
+            double sum = x.expSum(base, base + vocab, max, rowWeights != null);
+            if (rowWeights != null) {
+              // dlogits = w_i * (softmax - onehot(target))
+              double w = rowWeights[i];
+              x.scale(base, base + vocab, w / sum);
+              if (target >= 0 && w != 0) {
+                x.set(base + target, x.get(base + target) - w);
+              }
+            }
+            if (target >= 0) {
+              logProb[i] = targetLogit - max - Math.log(sum);
+              greedy[i] = argmax == target;
+            }
+          }
+        });
     return new RowScores(logProb, greedy);
   }
 }
