@@ -6,8 +6,9 @@ import java.util.Arrays;
  * Plain Java, written so that HotSpot's auto-vectoriser turns the innermost loop into SIMD code with
  * no JVM flags: a block of candidates is processed together, each neuron's activations for the block
  * live in their own array, and the innermost loop runs over the candidates of the block,
- * {@code acc[c] += w * in[c]}, four output neurons at a time. Both arrays are indexed from 0 on purpose: JDK 17's vectoriser gives up
- * on loops that mix arrays at different unknown offsets.
+ * {@code acc[c] = fma(w, in[c], acc[c])} for two output neurons and four inputs at a time ({@link Math#fma} is
+ * the only way Java code gets fused multiply-adds, and C2 vectorises it). All arrays are indexed from 0 on
+ * purpose: JDK 17's vectoriser gives up on loops that mix arrays at different unknown offsets.
  */
 final class ScalarKernel implements Kernel {
   static final int BLOCK = 128;
@@ -18,7 +19,12 @@ final class ScalarKernel implements Kernel {
   }
 
   @Override
-  public void score(DenseWeights[] layers, float[] inputs, int from, int to, float[] out) {
+  public Network prepare(DenseWeights[] layers) {
+    DenseWeights[] network = layers.clone();
+    return (inputs, from, to, out) -> score(network, inputs, from, to, out);
+  }
+
+  private static void score(DenseWeights[] layers, float[] inputs, int from, int to, float[] out) {
     int width = DenseWeights.maxWidth(layers);
     // A short range (one candidate, say) gets a narrower block instead of a padded full one.
     int block = Math.min(BLOCK, (to - from + 7) / 8 * 8);
@@ -52,19 +58,23 @@ final class ScalarKernel implements Kernel {
     float[] w = layer.weights();
     float[] bias = layer.bias();
     int o = 0;
-    // Four output neurons per pass: each input column is loaded once for four multiply-adds.
-    for (; o + 3 < outputs; o += 4) {
+    // Two output neurons and four inputs per pass over the block: each pass stores two accumulators for
+    // eight fused multiply-adds, where one neuron at a time would store one per multiply-add.
+    for (; o + 1 < outputs; o += 2) {
       float[] s0 = acc[o];
       float[] s1 = acc[o + 1];
-      float[] s2 = acc[o + 2];
-      float[] s3 = acc[o + 3];
       Arrays.fill(s0, bias[o]);
       Arrays.fill(s1, bias[o + 1]);
-      Arrays.fill(s2, bias[o + 2]);
-      Arrays.fill(s3, bias[o + 3]);
-      int row = o * inputs;
-      for (int i = 0; i < inputs; i++) {
-        axpy4(w[row + i], w[row + inputs + i], w[row + 2 * inputs + i], w[row + 3 * inputs + i], in[i], s0, s1, s2, s3);
+      int row0 = o * inputs;
+      int row1 = row0 + inputs;
+      int i = 0;
+      for (; i + 3 < inputs; i += 4) {
+        dot4x2(w[row0 + i], w[row0 + i + 1], w[row0 + i + 2], w[row0 + i + 3],
+            w[row1 + i], w[row1 + i + 1], w[row1 + i + 2], w[row1 + i + 3],
+            in[i], in[i + 1], in[i + 2], in[i + 3], s0, s1);
+      }
+      for (; i < inputs; i++) {
+        axpy2(w[row0 + i], w[row1 + i], in[i], s0, s1);
       }
     }
     for (; o < outputs; o++) {
@@ -91,14 +101,23 @@ final class ScalarKernel implements Kernel {
     }
   }
 
-  private static void axpy4(float w0, float w1, float w2, float w3, float[] x, float[] y0, float[] y1, float[] y2,
-      float[] y3) {
+  private static void axpy2(float w0, float w1, float[] x, float[] y0, float[] y1) {
     for (int c = 0; c < y0.length; c++) {
       float v = x[c];
       y0[c] += w0 * v;
       y1[c] += w1 * v;
-      y2[c] += w2 * v;
-      y3[c] += w3 * v;
+    }
+  }
+
+  private static void dot4x2(float w00, float w01, float w02, float w03, float w10, float w11, float w12, float w13,
+      float[] x0, float[] x1, float[] x2, float[] x3, float[] y0, float[] y1) {
+    for (int c = 0; c < y0.length; c++) {
+      float v0 = x0[c];
+      float v1 = x1[c];
+      float v2 = x2[c];
+      float v3 = x3[c];
+      y0[c] += w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3;
+      y1[c] += w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3;
     }
   }
 }
