@@ -3,9 +3,11 @@ package org.rankadaptor.benchmarks;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Environment;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,11 +36,11 @@ import org.rankadaptor.demo.DemoObjective;
  * kernel with {@code --add-modules jdk.incubator.vector}) against DL4J's
  * {@link MultiLayerNetwork#output}, for batches of 4,096 to 1,000,000 candidates with 26 and 32
  * inputs (time per batch; candidates per second = batch / time), one candidate (latency), and fitting
- * 200 observations for 300 epochs.
+ * the default ensemble of 5 networks to 200 observations for 300 epochs, against the same number of
+ * DL4J training steps.
  *
  * <pre>
- * mvn -B -o -q -DskipTests install
- * mvn -B -o -q -pl benchmarks exec:exec -Djmh.args="Predictor -f 1 -wi 2 -i 3"
+ * benchmarks/jmh PredictorBenchmark -f 1 -wi 2 -i 5
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -155,7 +157,8 @@ public class PredictorBenchmark {
       observations = space.sample(200, 4, true).stream()
           .map(c -> Observation.succeeded("bench", c, evaluate(objective, c), 0, Provenance.ofSeed(1)))
           .toList();
-      model = new MlpPerformanceModel(space, MlpConfig.paper().withEnsembleSize(1).withEpochs(300));
+      // The default model: an ensemble of 5 networks, 300 epochs of batches of 32.
+      model = new MlpPerformanceModel(space, MlpConfig.paper());
     }
 
     private static Evaluation evaluate(DemoObjective objective, RankConfig config) {
@@ -163,7 +166,10 @@ public class PredictorBenchmark {
     }
   }
 
-  /** One network, 200 observations, 300 epochs of batches of 32 (2,100 Adam steps). */
+  /**
+   * {@link MlpPerformanceModel#fit} of the default model: 5 networks, each 300 epochs of 7 batches of 32
+   * (2,100 Adam steps).
+   */
   @Benchmark
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   @Warmup(iterations = 2, batchSize = 1)
@@ -172,6 +178,61 @@ public class PredictorBenchmark {
   public MlpPerformanceModel fit200Observations300Epochs(Fitting s) {
     s.model.fit(s.observations);
     return s.model;
+  }
+
+  /**
+   * The same work through DL4J's own training step, as the model trained before: for each of the 5
+   * networks, 2,100 calls of {@link MultiLayerNetwork#fit(INDArray, INDArray)} on seeded mini-batches of 32
+   * of 200 examples, with ND4J at one thread.
+   */
+  @Benchmark
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Warmup(iterations = 2, batchSize = 1)
+  @Measurement(iterations = 3, batchSize = 1)
+  @BenchmarkMode(Mode.SingleShotTime)
+  public MultiLayerNetwork fit200Observations300EpochsDl4j(Fitting s) {
+    float[] x = inputs(200, 26);
+    float[] y = inputs(200, 1);
+    int batch = 32;
+    int steps = 300 * ((200 + batch - 1) / batch);
+    Environment environment = Nd4j.getEnvironment();
+    int threads = environment.maxThreads();
+    int masterThreads = environment.maxMasterThreads();
+    environment.setMaxThreads(1);
+    environment.setMaxMasterThreads(1);
+    MultiLayerNetwork net = null;
+    try {
+      for (int member = 0; member < s.model.config().ensembleSize(); member++) {
+        net = s.model.network(member);
+        SplittableRandom random = new SplittableRandom(member);
+        int[] order = IntStream.range(0, 200).toArray();
+        int position = order.length;
+        for (int step = 0; step < steps; step++) {
+          if (position + batch > order.length) {
+            for (int i = order.length - 1; i > 0; i--) {
+              int j = random.nextInt(i + 1);
+              int t = order[i];
+              order[i] = order[j];
+              order[j] = t;
+            }
+            position = 0;
+          }
+          float[] f = new float[batch * 26];
+          float[] l = new float[batch];
+          for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, order[position + b] * 26, f, b * 26, 26);
+            l[b] = y[order[position + b]];
+          }
+          position += batch;
+          net.fit(Nd4j.create(f, new long[] {batch, 26}, DataType.FLOAT),
+              Nd4j.create(l, new long[] {batch, 1}, DataType.FLOAT));
+        }
+      }
+    } finally {
+      environment.setMaxThreads(threads);
+      environment.setMaxMasterThreads(masterThreads);
+    }
+    return net;
   }
 
   private static void requireKernel(MlpScorer scorer, String prefix) {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.rankadaptor.Observation;
@@ -164,13 +165,9 @@ public final class MlpPerformanceModel implements PerformanceModel {
       observations += list.size();
     }
     List<Member> members = freshMembers();
-    Member.singleThreaded(() -> {
-      for (Member member : members) {
-        member.reptile(inputs, targets, config.metaIterations(), config.metaInnerSteps(), config.metaStepSize(),
-            config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), -1)));
-      }
-      return members;
-    });
+    eachInParallel(members, member -> member.reptile(inputs, targets, config.metaIterations(),
+        config.metaInnerSteps(), config.metaStepSize(), config.batchSize(),
+        new SplittableRandom(Seeds.mix(member.seed(), -1))));
     requireFinite(members, "meta-learning");
     int tasks = inputs.size();
     state = new State(members, scorerOf(members), meanSum / tasks, stdSum / tasks, tasks, observations,
@@ -241,12 +238,8 @@ public final class MlpPerformanceModel implements PerformanceModel {
       z[n] = (float) ((replay.get(n).y - mean) / std);
     }
     int training = before.trainings + 1;
-    Member.singleThreaded(() -> {
-      for (Member member : members) {
-        member.train(x, z, steps, config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), training)));
-      }
-      return members;
-    });
+    eachInParallel(members, member ->
+        member.train(x, z, steps, config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), training))));
     requireFinite(members, "training");
     return new State(members, scorerOf(members), before.priorMean, before.priorStd, before.sourceTasks,
         before.sourceObservations, ImmutableList.copyOf(replay), count, sum, sumSquares, training);
@@ -352,6 +345,14 @@ public final class MlpPerformanceModel implements PerformanceModel {
 
   private static List<Member> copies(List<Member> members) {
     return members.stream().map(Member::copy).toList();
+  }
+
+  /**
+   * Trains the networks side by side on the common fork-join pool. Each network's training depends only
+   * on its own seed and data, so the result does not depend on the threads.
+   */
+  private static void eachInParallel(List<Member> members, Consumer<Member> training) {
+    IntStream.range(0, members.size()).parallel().forEach(k -> training.accept(members.get(k)));
   }
 
   private static void requireFinite(List<Member> members, String what) {

@@ -37,12 +37,12 @@ public final class MlpScorer {
 
   private static final Kernel PREFERRED = preferredKernel();
 
-  private final ImmutableList<DenseWeights[]> members; // (member, layer)
+  private final ImmutableList<Kernel.Network> members; // (member)
   private final int inputs;
   private final Kernel kernel;
 
   private MlpScorer(List<DenseWeights[]> members, Kernel kernel) {
-    this.members = ImmutableList.copyOf(members);
+    this.members = members.stream().map(kernel::prepare).collect(ImmutableList.toImmutableList());
     this.inputs = members.get(0)[0].inputs();
     this.kernel = kernel;
   }
@@ -146,7 +146,7 @@ public final class MlpScorer {
 
   private void scoreRange(float[] inputs, int from, int to, float[][] out) {
     for (int m = 0; m < members.size(); m++) {
-      kernel.score(members.get(m), inputs, from, to, out[m]);
+      members.get(m).score(inputs, from, to, out[m]);
     }
   }
 

@@ -64,11 +64,13 @@ class MlpScorerTest {
 
   @Test
   void bothKernelsEqualDl4jOutputWithin1e5() {
-    for (int[] widths : new int[][] {{26, 32, 32, 32, 1}, {32, 32, 64, 32, 1}, {5, 7, 1}}) {
+    // The paper's shape, a two-tile layer, widths that are no multiple of a SIMD tile, no hidden layer.
+    for (int[] widths : new int[][] {{26, 32, 32, 32, 1}, {32, 32, 64, 32, 1}, {5, 7, 1}, {9, 40, 3, 1}, {4, 1}}) {
       MultiLayerNetwork net = network(widths, widths.length * 31L + widths[0]);
       for (Kernel kernel : kernels()) {
-        // One candidate, a partial block, and a batch large enough to be split over threads.
-        for (int count : new int[] {1, 77, 5_003}) {
+        // One candidate, a few (scored one at a time), a partial block, and a batch large enough to be
+        // split over threads.
+        for (int count : new int[] {1, 5, 77, 5_003}) {
           assertMatchesDl4j(net, kernel, count);
         }
       }
