@@ -509,10 +509,11 @@ final class ExperimentReport {
       }
       details.add(String.format(Locale.ROOT, "%s %+.3f", run.setting().label().toLowerCase(Locale.ROOT), diff));
     }
+    int compared = details.size();
     return String.format(Locale.ROOT, "Against %s, RankAdaptor's ranks gave lower held-out test perplexity in %d of "
-        + "%d settings (%d beyond two standard errors of the seed spread) and higher in %d (%d beyond). "
-        + "Differences in perplexity, RankAdaptor minus %s: %s.", otherName, better, runs.size(), clearlyBetter,
-        worse, clearlyWorse, other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : "random search",
+        + "%d settings (%d beyond two standard errors of the seed spread), higher in %d (%d beyond) and the same in "
+        + "%d. Differences in perplexity, RankAdaptor minus %s: %s.", otherName, better, runs.size(), clearlyBetter,
+        worse, clearlyWorse, compared - better - worse, other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : "random search",
         String.join(", ", details));
   }
 
