@@ -466,8 +466,11 @@ final class ExperimentReport {
     md.append(String.format(Locale.ROOT, "- **Machine**: %s, %d hardware threads, Java %s on %s %s; %s.%n",
         cpuModel(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
         System.getProperty("os.name"), System.getProperty("os.arch"), Nd4jRuntime.report()));
-    md.append(String.format(Locale.ROOT, "- **Run**: %s to %s (%s).%n", setup.started(), setup.finished(),
-        duration(Duration.between(setup.started(), setup.finished()))));
+    Duration compute = runs.stream().map(SettingRun::compute).reduce(Duration.ZERO, Duration::plus);
+    md.append(String.format(Locale.ROOT, "- **Run**: this report was made from %s to %s (%s); the measurements in "
+        + "it took %s when they were made (a resumed run takes the finished ones from the stores).%n",
+        setup.started(), setup.finished(), duration(Duration.between(setup.started(), setup.finished())),
+        duration(compute)));
   }
 
   // ------------------------------------------------------------------ findings
