@@ -105,7 +105,8 @@ class PrunedModelSearchTest {
         MlpConfig.paper().withEnsembleSize(2).withMeta(40, 4, 0.5).withEpochs(40).withSeed(SEED));
   }
 
-  private static PrunedModelSearch search(RecoveryRunner<RecoveredModel> runner, ObservationStore store, Path out) {
+  /** The search every test runs: sources, budget, predictor and no convergence stop. */
+  private static PrunedModelSearch.Builder searchSettings(RecoveryRunner<RecoveredModel> runner, ObservationStore store) {
     return PrunedModelSearch.builder(pruned, runner, target)
         .space(space)
         .source(wikitext)
@@ -115,7 +116,11 @@ class PrunedModelSearchTest {
         .seed(SEED)
         .maxEvaluations(EVALUATIONS)
         .performanceModel(predictor())
-        .searchOptions(s -> s.convergence(0, 1))
+        .searchOptions(s -> s.convergence(0, 1));
+  }
+
+  private static PrunedModelSearch search(RecoveryRunner<RecoveredModel> runner, ObservationStore store, Path out) {
+    return searchSettings(runner, store)
         .outputFolder(out)
         .pruningReport(pruningReport)
         .setting("recovery", RECOVERY.describe().toString())
@@ -274,16 +279,7 @@ class PrunedModelSearchTest {
 
   private static PrunedModelSearch comparison(ObservationStore store, Evaluator<RecoveredModel> piqa,
       Evaluator<RecoveredModel> wikiHeldOut, long[] seeds) {
-    return PrunedModelSearch.builder(pruned, recoveryRunner, target)
-        .space(space)
-        .source(wikitext)
-        .source(alpaca)
-        .sourceConfigurations(SOURCE_CONFIGS)
-        .store(store)
-        .seed(SEED)
-        .maxEvaluations(EVALUATIONS)
-        .performanceModel(predictor())
-        .searchOptions(s -> s.convergence(0, 1))
+    return searchSettings(recoveryRunner, store)
         .baselines("uniform", "LoRA*", "none")
         .randomSearch(true)
         .heldOut(piqa, SEED)
