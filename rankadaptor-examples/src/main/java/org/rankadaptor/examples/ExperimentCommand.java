@@ -88,26 +88,8 @@ final class ExperimentCommand implements Callable<Integer> {
 
   private static final Pattern SETTING = Pattern.compile("(width):(0?\\.\\d+)|(depth):(\\d+)");
 
-  /** The pruned layers of the width settings, and the layers depth pruning may remove (0-based). */
-  static final int FIRST_LAYER = 1;
-
-  static final int LAST_LAYER = 3;
-
-  /** Tokens per perplexity window. */
-  private static final int WINDOW = 128;
-
   /** Tokens scored on each source task. */
   private static final int SOURCE_TOKENS = 4096;
-
-  /** Shares of the TinyStories excerpt, split at story boundaries: recovery, validation (the target), test. */
-  private static final double RECOVERY_SHARE = 0.6;
-
-  private static final double VALIDATION_SHARE = 0.2;
-
-  /** Recovery examples held out for the recovery's own validation (best-step choice). */
-  private static final int RECOVERY_VALIDATION = 16;
-
-  private static final long GENERATION_SALT = 0x53_54_4F_52_59L;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -189,9 +171,11 @@ final class ExperimentCommand implements Callable<Integer> {
       if (setting.isWidth() && !(setting.share() > 0 && setting.share() < 1)) {
         throw usage("--settings: width share must be in (0, 1), got " + setting.share());
       }
-      if (!setting.isWidth() && (setting.blocks() < 1 || setting.blocks() > LAST_LAYER - FIRST_LAYER)) {
-        throw usage("--settings: depth removes 1.." + (LAST_LAYER - FIRST_LAYER) + " of layers " + FIRST_LAYER
-            + ".." + LAST_LAYER + ", got " + setting.blocks());
+      int first = StoriesTestBed.FIRST_LAYER;
+      int last = StoriesTestBed.LAST_LAYER;
+      if (!setting.isWidth() && (setting.blocks() < 1 || setting.blocks() > last - first)) {
+        throw usage("--settings: depth removes 1.." + (last - first) + " of layers " + first + ".." + last
+            + ", got " + setting.blocks());
       }
       if (out.stream().anyMatch(p -> p.name().equals(setting.name()))) {
         throw usage("--settings: " + s + " is given twice");
@@ -231,30 +215,15 @@ final class ExperimentCommand implements Callable<Integer> {
     Instant started = Instant.now();
     Files.createDirectories(outputDir);
 
-    Path modelFile = data.resolve("models/stories260K/stories260K.bin");
-    Path tokenizerFile = data.resolve("models/stories260K/tok512.bin");
-    Path storiesFile = data.resolve("text/tinystories/TinyStories-valid-excerpt.txt");
+    StoriesTestBed bed = StoriesTestBed.load(data, outputDir, steps, generatedStories, seed, err);
     Path wikitextFile = data.resolve("text/wikitext2/wiki.test.raw");
     Path alpacaFile = data.resolve("text/alpaca/alpaca_data_1k.json");
     Path tasksDir = data.resolve("tasks/llm_adapters_format");
-    status(err, "loading " + modelFile);
-    LlamaModel original = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(modelFile), DataType.FLOAT);
-    Llama2cTokenizer tok = Llama2cTokenizer.read(tokenizerFile, original.config().vocabSize());
-
-    // Three disjoint parts of the real text: recovery, the search's target (validation), the report's test.
-    List<String> parts = splitStories(Files.readString(storiesFile));
-    String generated = generatedStories(original, tok, modelFile, err);
-    RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(steps);
-    TrainingData recoveryData = TextWindows.of(parts.get(0) + "\n" + generated, tok, recovery.cutoffLength(),
-        recovery.cutoffLength());
-    TrainingData.Split split = recoveryData.split(RECOVERY_VALIDATION, seed);
-
-    Evaluator<RecoveredModel> target = RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tok, WINDOW, 0);
-    Evaluator<RecoveredModel> test = RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tok, WINDOW, 0);
     List<Evaluator<RecoveredModel>> sources = List.of(
-        RecoveredEvaluators.perplexity("wikitext2", Files.readString(wikitextFile), tok, WINDOW, SOURCE_TOKENS),
+        RecoveredEvaluators.perplexity("wikitext2", Files.readString(wikitextFile), bed.tokenizer,
+            StoriesTestBed.WINDOW, SOURCE_TOKENS),
         RecoveredEvaluators.perplexity("alpaca",
-            RecoveredEvaluators.alpacaText(AlpacaData.read(alpacaFile)), tok, WINDOW,
+            RecoveredEvaluators.alpacaText(AlpacaData.read(alpacaFile)), bed.tokenizer, StoriesTestBed.WINDOW,
             SOURCE_TOKENS));
     long[] seeds = new long[heldOutSeeds];
     for (int i = 0; i < seeds.length; i++) {
@@ -264,35 +233,34 @@ final class ExperimentCommand implements Callable<Integer> {
     List<Evaluator<RecoveredModel>> zeroShot = new ArrayList<>();
     Map<String, Double> chance = new LinkedHashMap<>();
     for (Map.Entry<ZeroShotTask, List<MultipleChoiceItem>> task : TaskLoaders.llmAdaptersSuite(tasksDir).entrySet()) {
-      var evaluator = RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), tok, evalItems, seed);
+      var evaluator = RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), bed.tokenizer, evalItems, seed);
       zeroShot.add(evaluator);
       chance.put(evaluator.taskId(),
           evaluator.items().stream().mapToDouble(i -> 1.0 / i.numOptions()).average().orElse(Double.NaN));
     }
     List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
-    heldOut.add(test);
+    heldOut.add(bed.test);
     heldOut.addAll(zeroShot);
 
-    status(err, "measuring the unpruned model on the held-out tasks");
+    StoriesTestBed.status(err, "measuring the unpruned model on the held-out tasks");
     Map<String, Evaluation> unpruned = new LinkedHashMap<>();
-    RecoveredModel unprunedModel = unadapted(original);
+    RecoveredModel unprunedModel = unadapted(bed.original);
     for (Evaluator<RecoveredModel> e : heldOut) {
       unpruned.put(e.taskId(), e.evaluate(unprunedModel));
     }
 
     List<SettingRun> runs = new ArrayList<>();
     for (PruningSetting setting : pruningSettings) {
-      runs.add(runSetting(setting, original, tok, parts.get(0), split, recovery, target, sources, test, zeroShot,
-          seeds, zeroShotSeedValues, err));
+      runs.add(runSetting(setting, bed, sources, zeroShot, seeds, zeroShotSeedValues, err));
     }
 
     ExperimentReport report = new ExperimentReport(new ExperimentReport.Setup(
         String.join(" ", spec.commandLine().getParseResult().originalArgs()), seed, seeds, zeroShotSeeds, evaluations,
-        sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, recovery,
-        recoveryData.size(), recoveryData.fingerprint(), parts, chance, started, Instant.now(),
-        Map.of("model", modelFile, "tokenizer", tokenizerFile, "stories", storiesFile, "wikitext", wikitextFile,
-            "alpaca", alpacaFile, "tasks", tasksDir)),
-        original.config(), unpruned, runs);
+        sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, bed.recovery,
+        bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),
+        Map.of("model", bed.modelFile, "tokenizer", bed.tokenizerFile, "stories", bed.storiesFile,
+            "wikitext", wikitextFile, "alpaca", alpacaFile, "tasks", tasksDir)),
+        bed.original.config(), unpruned, runs);
     Path written = report.write(outputDir);
     out.println(report.summary());
     out.printf(Locale.ROOT, "report written to %s%n", written);
@@ -300,71 +268,19 @@ final class ExperimentCommand implements Callable<Integer> {
     return 0;
   }
 
-  private SettingRun runSetting(PruningSetting setting, LlamaModel original, Llama2cTokenizer tok,
-      String recoveryText, TrainingData.Split split, RecoverySettings recovery, Evaluator<RecoveredModel> target,
-      List<Evaluator<RecoveredModel>> sources, Evaluator<RecoveredModel> test,
+  private SettingRun runSetting(PruningSetting setting, StoriesTestBed bed, List<Evaluator<RecoveredModel>> sources,
       List<Evaluator<RecoveredModel>> zeroShot, long[] seeds, long[] zeroShotSeedValues, PrintWriter err)
       throws IOException {
     long start = System.nanoTime();
-    int n = original.config().nLayers();
-    LlamaModel pruned;
-    String reportJson;
-    long before;
-    long after;
-    List<Integer> keptLayers = new ArrayList<>();
-    RankSpace.Builder space;
-    if (setting.isWidth()) {
-      double global = WidthPruner.globalRatioForLayerShare(original.config(), FIRST_LAYER, LAST_LAYER, setting.share());
-      status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)",
-          setting.name(), 100 * setting.share(), FIRST_LAYER, LAST_LAYER, 100 * global));
-      CalibrationSet calibration = CalibrationSet.fromText(recoveryText, tok, CalibrationSet.DEFAULT_SAMPLES,
-          CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
-      WidthPruningResult r = WidthPruner.prune(original, calibration,
-          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, FIRST_LAYER, LAST_LAYER, global, seed));
-      pruned = r.model();
-      reportJson = r.report().toJson();
-      before = r.report().parametersBefore();
-      after = r.report().parametersAfter();
-      for (int l = 0; l < n; l++) {
-        keptLayers.add(l);
-      }
-      space = RankSpace.builder(n).searchLayers(FIRST_LAYER, LAST_LAYER);
-    } else {
-      status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + FIRST_LAYER
-          + ".." + LAST_LAYER + " (Taylor+)");
-      CalibrationSet calibration = CalibrationSet.fromText(recoveryText, tok, CalibrationSet.DEFAULT_SAMPLES,
-          CalibrationSet.DEPTH_SAMPLE_LENGTH, seed);
-      DepthPruningResult r = DepthPruner.prune(original, calibration,
-          new DepthPruningSettings(BlockImportance.TAYLOR, setting.blocks(), FIRST_LAYER, n - 1 - LAST_LAYER));
-      pruned = r.model();
-      reportJson = r.report().toJson();
-      before = r.report().parametersBefore();
-      after = r.report().parametersAfter();
-      List<Integer> removed = r.report().removedBlocks().stream().map(ScoredUnit::index).toList();
-      for (int l = 0; l < n; l++) {
-        if (!removed.contains(l)) {
-          keptLayers.add(l);
-        }
-      }
-      // No layer is narrower than another: every remaining layer's rank is searched.
-      space = RankSpace.builder(pruned.config().nLayers());
-    }
-    // The budget is uniform rank 8's trainable parameters: every method trains at most as many.
-    long[] perRank = LoraAdapters.parametersPerRank(pruned.config(), recovery.targets());
-    long uniformCost = new ParameterBudget(perRank, Long.MAX_VALUE)
-        .trainableParameters(RankConfig.uniform(pruned.config().nLayers(), RankSpace.DEFAULT_PINNED_RANK));
-    RankSpace rankSpace = space.budget(new ParameterBudget(perRank, uniformCost)).build();
-
-    LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(recovery)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+    StoriesTestBed.Pruned pruned = bed.prune(setting, err);
+    RankSpace rankSpace = pruned.withUniformBudget(bed.recovery);
+    LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
     MlpConfig mlp = MlpConfig.paper();
     Path folder = outputDir.resolve(setting.name());
     PrunedSearchResult result;
     double computeSeconds;
     try (ObservationStore store = ObservationStore.open(folder.resolve("observations.jsonl"))) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, target)
+      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned.model(), runner, bed.target)
           .space(rankSpace)
           .sourceConfigurations(sourceConfigs)
           .store(store)
@@ -378,72 +294,22 @@ final class ExperimentCommand implements Callable<Integer> {
           .heldOutSeeds(seeds)
           .listener(new SearchConsole.SearchProgress(err))
           .outputFolder(folder)
-          .pruningReport(reportJson)
+          .pruningReport(pruned.reportJson())
           .setting("setting", setting.name())
-          .setting("recoveryDataFingerprint", split.train().fingerprint());
-      recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
+          .setting("recoveryDataFingerprint", bed.split.train().fingerprint());
+      bed.recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       sources.forEach(search::source);
-      search.heldOut(test);
+      search.heldOut(bed.test);
       zeroShot.forEach(e -> search.heldOut(e, zeroShotSeedValues));
       result = search.build().run();
       // What the measurements cost when they were made, whichever run made them.
       computeSeconds = store.all().stream().mapToDouble(Observation::costSeconds).sum();
     }
-    status(err, String.format(Locale.ROOT, "%s done in %.0f s (%d recoveries): RankAdaptor chose %s",
+    StoriesTestBed.status(err, String.format(Locale.ROOT, "%s done in %.0f s (%d recoveries): RankAdaptor chose %s",
         setting.name(), (System.nanoTime() - start) / 1e9, result.recoveries(), result.best().format()));
-    return new SettingRun(setting, pruned.config(), keptLayers, rankSpace, reportJson, before, after, result,
+    return new SettingRun(setting, pruned.model().config(), pruned.keptLayers(), rankSpace, pruned.reportJson(),
+        pruned.parametersBefore(), pruned.parametersAfter(), result,
         Duration.ofMillis(Math.round(computeSeconds * 1000)));
-  }
-
-  /** The excerpt's stories (one per line) in three consecutive parts by characters: 60, 20 and 20 %. */
-  static List<String> splitStories(String text) {
-    String[] lines = text.split("\n");
-    long total = text.length();
-    StringBuilder[] parts = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
-    long seen = 0;
-    for (String line : lines) {
-      double position = (double) seen / total;
-      int part = position < RECOVERY_SHARE ? 0 : position < RECOVERY_SHARE + VALIDATION_SHARE ? 1 : 2;
-      parts[part].append(line).append('\n');
-      seen += line.length() + 1;
-    }
-    for (int i = 0; i < parts.length; i++) {
-      if (parts[i].toString().isBlank()) {
-        throw new IllegalArgumentException("the TinyStories excerpt has too few stories to split into recovery, "
-            + "validation and test text (part " + i + " is empty)");
-      }
-    }
-    return List.of(parts[0].toString(), parts[1].toString(), parts[2].toString());
-  }
-
-  /**
-   * Stories sampled from the unpruned model (temperature 1, top-p 0.9), one seed each, one per line; kept
-   * in the output folder with the key of what made them, and reused by a later run with the same key
-   * (sampling token by token is the slowest part of preparing a run).
-   */
-  private String generatedStories(LlamaModel model, Llama2cTokenizer tok, Path modelFile, PrintWriter err)
-      throws IOException {
-    int maxNew = Math.min(256, model.config().maxSeqLen() - 1);
-    String key = String.format(Locale.ROOT, "model sha256 %s, %d stories, seed %d, %d new tokens, temperature 1.0, "
-        + "top-p 0.9%n", com.google.common.io.Files.asByteSource(modelFile.toFile()).hash(Hashing.sha256()),
-        generatedStories, seed, maxNew);
-    Path text = outputDir.resolve("data/generated-stories.txt");
-    Path keyFile = outputDir.resolve("data/generated-stories.key");
-    if (Files.isRegularFile(text) && Files.isRegularFile(keyFile) && Files.readString(keyFile).equals(key)) {
-      status(err, "reusing the " + generatedStories + " stories sampled earlier (" + text + ")");
-      return Files.readString(text);
-    }
-    status(err, "sampling " + generatedStories + " stories from the unpruned model for the recovery data");
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < generatedStories; i++) {
-      int[] ids = model.generate(new int[] {tok.bosId()},
-          new GenerationSettings(maxNew, 1.0, 0.9, Seeds.mix(seed ^ GENERATION_SALT, i)), null);
-      sb.append(tok.decode(ids).replace('\n', ' ').trim()).append('\n');
-    }
-    Files.createDirectories(text.getParent());
-    Files.writeString(text, sb.toString());
-    Files.writeString(keyFile, key);
-    return sb.toString();
   }
 
   private static RecoveredModel unadapted(LlamaModel model) {
@@ -452,10 +318,5 @@ final class ExperimentCommand implements Callable<Integer> {
     TrainingLog log = new TrainingLog(List.of(), List.of(), 0, Double.NaN, 0, 0, 0);
     return new RecoveredModel(model, none, RankConfig.of(zeros), log,
         new Provenance(0, "unpruned", "", Map.of()));
-  }
-
-  private static void status(PrintWriter err, String message) {
-    err.println(message);
-    err.flush();
   }
 }

@@ -426,12 +426,12 @@ final class ExperimentReport {
     md.append("- **Model**: stories260K (llama2.c; dim ").append(original.dim()).append(", ").append(original.nLayers())
         .append(" layers, vocabulary ").append(original.vocabSize()).append("), float32.\n");
     md.append("- **Width pruning**: LLM-Pruner's first-order Taylor importance (element-wise, summed per group) on "
-        + "layers ").append(ExperimentCommand.FIRST_LAYER).append("..").append(ExperimentCommand.LAST_LAYER)
+        + "layers ").append(StoriesTestBed.FIRST_LAYER).append("..").append(StoriesTestBed.LAST_LAYER)
         .append(" (0-based); a setting's share is the share of those layers' projection weights removed (stories260K's "
         + "layers 1..3 hold about half of its weights, so a global 50 % could not be taken from them). "
         + "Only the pruned layers' ranks are searched; the others keep rank 8.\n");
     md.append("- **Depth pruning**: Shortened LLaMA's Taylor+ block importance, blocks removed among layers ")
-        .append(ExperimentCommand.FIRST_LAYER).append("..").append(ExperimentCommand.LAST_LAYER)
+        .append(StoriesTestBed.FIRST_LAYER).append("..").append(StoriesTestBed.LAST_LAYER)
         .append("; every remaining layer's rank is searched.\n");
     md.append("- **Calibration**: ").append("10 windows of the recovery text (64 tokens for width, 128 for depth).\n");
     md.append(String.format(Locale.ROOT, "- **Text**: the TinyStories excerpt split at story boundaries into "
