@@ -1,26 +1,30 @@
 package org.rankadaptor;
 
 /**
- * One real evaluation in a search's trace.
+ * One fine-tune in a search's trace.
  *
  * @param index position in the trace, from 0
- * @param phase {@link SearchPhase#INITIALIZATION} for warm-up evaluations, else {@link SearchPhase#ITERATION}
+ * @param phase {@link SearchPhase#INITIALIZATION} for the anchor and warm-up, {@link SearchPhase#ITERATION}
+ *     for exploration, {@link SearchPhase#CONFIRMATION} for replicates with further recovery seeds (the
+ *     first, which measure the noise, may come during exploration)
  * @param config the configuration evaluated
+ * @param seed the recovery seed of this fine-tune
  * @param predicted the model's predicted mean before the evaluation ({@code NaN} when none was made)
  * @param predictedStd the model's standard deviation, or {@code NaN}
  * @param observation what was measured (possibly a failure)
  * @param reused whether the observation came from the store instead of a new recovery
- * @param agreementStreak consecutive iterations, ending here, whose prediction was within the threshold
+ * @param ruleStreak consecutive iterations, up to this evaluation, at whose start the stopping rule held
  */
 public record IterationRecord(
     int index,
     SearchPhase phase,
     RankConfig config,
+    long seed,
     double predicted,
     double predictedStd,
     Observation observation,
     boolean reused,
-    int agreementStreak) {
+    int ruleStreak) {
 
   /** {@code |predicted - measured|}, or {@code NaN} when either is missing. */
   public double gap() {

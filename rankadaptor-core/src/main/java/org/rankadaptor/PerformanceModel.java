@@ -38,6 +38,14 @@ public interface PerformanceModel {
    */
   void update(List<Observation> newObservations);
 
+  /**
+   * Seeds the model's later random choices (initialisation at the next {@link #metaLearn}, mini-batch
+   * order, bootstrap samples) from a search's seed, so that one seed drives every random choice of a
+   * search. A model that has learned nothing yet also re-initialises from it. The search calls it
+   * once, before meta-learning. Default: nothing, for deterministic models.
+   */
+  default void reseed(long seed) {}
+
   /** Predicts the score of each candidate (configurations of {@link #space()}). */
   Predictions predict(List<RankConfig> candidates);
 

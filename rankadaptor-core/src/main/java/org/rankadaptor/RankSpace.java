@@ -1,6 +1,7 @@
 package org.rankadaptor;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.primitives.Ints;
@@ -223,6 +224,37 @@ public final class RankSpace {
       ranks[layer] = isPinned(layer) ? candidates[layer][0] : rank;
     }
     return validate(RankConfig.of(ranks));
+  }
+
+  /** The most configurations {@link #enumerate()} lists. */
+  public static final int ENUMERATION_LIMIT = 1 << 20;
+
+  /**
+   * Every configuration of the space (within the budget, if any), in lexicographic order.
+   *
+   * @throws IllegalStateException if {@link #size()} exceeds {@value #ENUMERATION_LIMIT}: such a space
+   *     must be sampled
+   */
+  public List<RankConfig> enumerate() {
+    checkState(size().compareTo(BigInteger.valueOf(ENUMERATION_LIMIT)) <= 0,
+        "the space has %s configurations, more than the %s that can be enumerated", size(), ENUMERATION_LIMIT);
+    List<RankConfig> out = new ArrayList<>();
+    enumerate(0, cheapest().toArray(), out);
+    return out;
+  }
+
+  private void enumerate(int layer, int[] ranks, List<RankConfig> out) {
+    if (layer == ranks.length) {
+      RankConfig config = RankConfig.of(ranks);
+      if (budget == null || budget.allows(config)) {
+        out.add(config);
+      }
+      return;
+    }
+    for (int rank : candidates[layer]) {
+      ranks[layer] = rank;
+      enumerate(layer + 1, ranks, out);
+    }
   }
 
   /**

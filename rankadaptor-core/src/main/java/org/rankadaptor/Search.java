@@ -11,10 +11,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,44 +28,61 @@ import org.slf4j.LoggerFactory;
  * One run of the search. Deterministic for a seed: the same spec over the same store contents makes
  * the same choices, which is what lets a killed search resume by replaying itself and taking finished
  * evaluations from the store instead of recovering them again.
+ *
+ * <p>Every configuration is first measured with the primary recovery seed, and only those
+ * measurements train the model: a seed shifts every configuration alike, so mixing seeds would teach
+ * the model the seeds. Replicates with further seeds measure the noise and, in the confirmation stage,
+ * decide between the finalists by paired means.
  */
 final class Search<M> {
   private static final Logger log = LoggerFactory.getLogger(Search.class);
 
-  /** Spaces up to this size are enumerated instead of sampled. */
-  private static final int ENUMERATION_LIMIT = 1 << 20;
-
   /** How many of the best evaluated configurations local candidates are mutated from. */
   private static final int LOCAL_PARENTS = 5;
+
+  /** Stream of the search seed that seeds the performance model. */
+  private static final long MODEL_STREAM = -3;
+
+  private record Key(RankConfig config, long seed) {}
 
   private final SearchSpec<M> spec;
   private final boolean randomBaseline;
   private final RankSpace space;
+  private final PerformanceModel model; // null for random search
   private final String taskId;
+  private final long primarySeed;
   private final Stopwatch clock = Stopwatch.createStarted();
-  private final Map<RankConfig, Observation> evaluated = new HashMap<>();
+  private final Map<RankConfig, Observation> evaluated = new LinkedHashMap<>(); // with the primary seed
+  private final Map<RankConfig, Map<Long, Double>> scores = new HashMap<>(); // successful, by seed
+  private final Set<Key> attempted = new java.util.HashSet<>();
   private final List<IterationRecord> trace = new ArrayList<>();
-  private final Map<RankConfig, Observation> stored = new HashMap<>();
+  private final Map<Key, Observation> stored = new HashMap<>();
   private int newEvaluations;
   private int streak;
 
   /**
    * @param randomBaseline choose uniformly among unevaluated configurations instead of by prediction,
-   *     without meta-learning or convergence: the baseline the search is compared with
+   *     without meta-learning, stopping rule or confirmation: the baseline the search is compared with
    */
   Search(SearchSpec<M> spec, boolean randomBaseline) {
     this.spec = spec;
     this.randomBaseline = randomBaseline;
     this.space = spec.space();
+    this.model = randomBaseline ? null : spec.model().orElseThrow(() -> new IllegalStateException(
+        "RankAdaptor.search needs a performance model: build the spec with SearchSpec.builder(model, runner, "
+            + "evaluator); a spec without one is for random search only"));
     this.taskId = spec.evaluator().taskId();
+    this.primarySeed = spec.recoverySeed();
+    Set<Long> seeds = new TreeSet<>(spec.replicateSeeds());
+    seeds.add(primarySeed);
     String modelPrint = spec.runner().fingerprint();
     String dataPrint = spec.evaluator().fingerprint();
     for (Observation o : spec.store().forTask(taskId)) {
       Provenance p = o.provenance();
-      if (p.seed() == spec.recoverySeed()
+      if (seeds.contains(p.seed())
           && p.modelFingerprint().equals(modelPrint)
           && p.dataFingerprint().equals(dataPrint)) {
-        stored.putIfAbsent(o.config(), o);
+        stored.putIfAbsent(new Key(o.config(), p.seed()), o);
       }
     }
   }
@@ -71,64 +93,116 @@ final class Search<M> {
     if (randomBaseline) {
       return runRandom();
     }
+    model.reseed(Seeds.mix(spec.seed(), MODEL_STREAM));
     metaLearn();
-    List<RankConfig> warmup =
-        space.sample(spec.warmupEvaluations(), Seeds.mix(spec.seed(), -1), true);
-    for (RankConfig config : warmup) {
-      Optional<StopReason> stop = budgetSpent();
-      if (stop.isPresent()) {
-        return finish(stop.get());
+    List<RankConfig> initial = new ArrayList<>();
+    spec.anchor().ifPresent(initial::add);
+    for (RankConfig c : space.sample(spec.warmupEvaluations(), Seeds.mix(spec.seed(), -1), true)) {
+      if (!initial.contains(c)) {
+        initial.add(c);
       }
-      double[] prediction = predictOne(config);
-      evaluate(config, SearchPhase.INITIALIZATION, prediction[0], prediction[1]);
+    }
+    Optional<String> stop = Optional.empty();
+    StopReason reason = null;
+    for (RankConfig config : initial) {
+      boolean isAnchor = spec.anchor().isPresent() && config.equals(spec.anchor().get());
+      if ((isAnchor ? trace.size() >= spec.maxEvaluations() : explorationLeft() <= 0) || timeSpent()) {
+        reason = timeSpent() ? StopReason.TIME_BUDGET : StopReason.EVALUATION_BUDGET;
+        break;
+      }
+      Predictions p = model.predict(List.of(config));
+      evaluate(config, primarySeed, SearchPhase.INITIALIZATION, p.mean()[0], p.hasUncertainty() ? p.std()[0] : Double.NaN);
     }
 
     phase(SearchPhase.ITERATION);
-    for (int iteration = 0; ; iteration++) {
-      Optional<StopReason> stop = budgetSpent();
-      if (stop.isPresent()) {
-        return finish(stop.get());
+    Optional<IterationRecord> last = Optional.empty();
+    for (int iteration = 0; reason == null; iteration++) {
+      if (timeSpent()) {
+        reason = StopReason.TIME_BUDGET;
+        break;
+      }
+      replicateForNoise();
+      if (explorationLeft() <= 0) {
+        reason = StopReason.EVALUATION_BUDGET;
+        break;
       }
       SplittableRandom random = new SplittableRandom(Seeds.mix(spec.seed(), iteration));
       List<RankConfig> candidates = candidates(random, spec.candidatesPerIteration());
       if (candidates.isEmpty()) {
-        return finish(StopReason.SPACE_EXHAUSTED);
+        reason = StopReason.SPACE_EXHAUSTED;
+        break;
       }
-      Predictions predictions = spec.model().predict(candidates);
+      Predictions predictions = model.predict(candidates);
+      double bestMean = max(predictions.mean());
+      StoppingRule.Context context =
+          new StoppingRule.Context(last, noise(), incumbentPredicted(), bestMean, predictions);
+      Optional<String> holds = spec.stoppingRule().holds(context);
+      streak = holds.isPresent() ? streak + 1 : 0;
+      if (streak >= spec.stoppingRule().patience()) {
+        stop = holds;
+        reason = StopReason.CONVERGED;
+        break;
+      }
       double[] values = spec.acquisition().values(predictions, random);
       int choice = argmax(values);
       double std = predictions.hasUncertainty() ? predictions.std()[choice] : Double.NaN;
-      IterationRecord record = evaluate(candidates.get(choice), SearchPhase.ITERATION, predictions.mean()[choice], std);
-      if (streak >= spec.convergencePatience()) {
-        log.info("converged after {} evaluations: |predicted - measured| = {} <= {}",
-            trace.size(), record.gap(), spec.convergenceThreshold());
-        return finish(StopReason.CONVERGED);
-      }
+      last = Optional.of(evaluate(candidates.get(choice), primarySeed, SearchPhase.ITERATION,
+          predictions.mean()[choice], std));
     }
+    String explanation = switch (reason) {
+      case CONVERGED -> spec.stoppingRule().name() + " held for " + streak + " iteration(s): " + stop.orElse("");
+      case EVALUATION_BUDGET -> "the budget of " + spec.maxEvaluations() + " fine-tunes was spent"
+          + (spec.confirms() ? " (less those kept for the confirmation stage)" : "");
+      case TIME_BUDGET -> "the wall-time budget of " + spec.maxWallTime().map(Duration::toString).orElse("-")
+          + " was spent";
+      case SPACE_EXHAUSTED -> "every configuration of the space has been evaluated";
+    };
+    log.info("exploration stopped after {} fine-tunes: {}", trace.size(), explanation);
+    Optional<Confirmation> confirmation = spec.confirms() ? Optional.of(confirm()) : Optional.empty();
+    return finish(reason, explanation, confirmation);
   }
 
   private SearchResult runRandom() {
     phase(SearchPhase.ITERATION);
     SplittableRandom random = new SplittableRandom(Seeds.mix(spec.seed(), -2));
     while (true) {
-      Optional<StopReason> stop = budgetSpent();
-      if (stop.isPresent()) {
-        return finish(stop.get());
+      if (trace.size() >= spec.maxEvaluations()) {
+        return finish(StopReason.EVALUATION_BUDGET, "the budget of " + spec.maxEvaluations()
+            + " fine-tunes was spent", Optional.empty());
+      }
+      if (timeSpent()) {
+        return finish(StopReason.TIME_BUDGET, "the wall-time budget was spent", Optional.empty());
       }
       List<RankConfig> candidates = candidates(random, 64);
       if (candidates.isEmpty()) {
-        return finish(StopReason.SPACE_EXHAUSTED);
+        return finish(StopReason.SPACE_EXHAUSTED, "every configuration of the space has been evaluated",
+            Optional.empty());
       }
-      evaluate(candidates.get(random.nextInt(candidates.size())), SearchPhase.ITERATION, Double.NaN, Double.NaN);
+      evaluate(candidates.get(random.nextInt(candidates.size())), primarySeed, SearchPhase.ITERATION, Double.NaN,
+          Double.NaN);
     }
   }
 
+  /**
+   * Meta-learns from the source tasks in the store: the ones named, or every other task. A named task
+   * the store does not hold is an error, not a silent search without meta-learning.
+   */
   private void metaLearn() {
     if (!spec.metaLearning()) {
+      log.info("meta-learning is off: the performance model starts as it is");
       return;
     }
+    Map<String, List<Observation>> byTask = Multimaps.asMap(spec.store().succeededByTask());
+    Set<String> known = new TreeSet<>();
+    spec.store().all().forEach(o -> known.add(o.taskId()));
+    for (String source : spec.sourceTasks()) {
+      if (!byTask.containsKey(source)) {
+        throw new IllegalArgumentException("source task '" + source + "' has no successful observation in the "
+            + "store; tasks in the store: " + known);
+      }
+    }
     Map<String, List<Observation>> sources = new LinkedHashMap<>();
-    for (Map.Entry<String, List<Observation>> e : Multimaps.asMap(spec.store().succeededByTask()).entrySet()) {
+    for (Map.Entry<String, List<Observation>> e : byTask.entrySet()) {
       String task = e.getKey();
       boolean wanted = spec.sourceTasks().isEmpty() ? !task.equals(taskId) : spec.sourceTasks().contains(task);
       if (wanted) {
@@ -137,22 +211,244 @@ final class Search<M> {
             .toList();
         if (!fitting.isEmpty()) {
           sources.put(task, fitting);
+        } else {
+          log.warn("source task {} has no observation in the search space {}; it is left out", task, space.describe());
         }
       }
     }
-    if (!sources.isEmpty()) {
-      log.info("meta-learning from {} source tasks ({} observations)", sources.size(),
-          sources.values().stream().mapToInt(List::size).sum());
-      spec.model().metaLearn(sources);
+    if (sources.isEmpty()) {
+      log.warn("no source task for meta-learning (the store holds {}): the performance model starts without it",
+          known);
+      return;
     }
+    log.info("meta-learning from {} source tasks ({} observations)", sources.size(),
+        sources.values().stream().mapToInt(List::size).sum());
+    model.metaLearn(sources);
+  }
+
+  /**
+   * Measures the noise as soon as the stopping rule can use it: the anchor and the incumbent (or the two
+   * best configurations without an anchor) with the first replicate seed. Both are likely finalists, so
+   * these fine-tunes usually count towards the confirmation stage too.
+   */
+  private void replicateForNoise() {
+    if (!spec.stoppingRule().needsNoise() || noise().isPresent() || spec.replicateSeeds().isEmpty()) {
+      return;
+    }
+    List<RankConfig> pair = new ArrayList<>();
+    spec.anchor().filter(a -> scores.getOrDefault(a, Map.of()).containsKey(primarySeed)).ifPresent(pair::add);
+    for (RankConfig c : ranked()) {
+      if (pair.size() == 2) {
+        break;
+      }
+      if (!pair.contains(c)) {
+        pair.add(c);
+      }
+    }
+    long seed = spec.replicateSeeds().get(0);
+    List<RankConfig> missing = pair.stream().filter(c -> !attempted.contains(new Key(c, seed))).toList();
+    if (pair.size() < 2 || trace.size() + missing.size() > spec.maxEvaluations()) {
+      return;
+    }
+    for (RankConfig c : missing) {
+      evaluate(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN);
+    }
+  }
+
+  /**
+   * The confirmation stage: the anchor and the finalists, each with the first {@code confirmationSeeds}
+   * replicate seeds (seed by seed, so that a budget cut leaves whole seeds), then the best paired mean.
+   */
+  private Confirmation confirm() {
+    phase(SearchPhase.CONFIRMATION);
+    List<RankConfig> contenders = contenders();
+    List<Long> seeds = spec.replicateSeeds().subList(0, spec.confirmationSeeds());
+    for (long seed : seeds) {
+      for (RankConfig c : contenders) {
+        if (!attempted.contains(new Key(c, seed)) && trace.size() < spec.maxEvaluations() && !timeSpent()) {
+          evaluate(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN);
+        }
+      }
+    }
+    // A contender whose recovery failed on a seed leaves; a seed the budget did not reach for every
+    // remaining contender is left out of the comparison.
+    List<RankConfig> alive = new ArrayList<>(contenders);
+    alive.removeIf(c -> seeds.stream().anyMatch(s -> attempted.contains(new Key(c, s)) && !measured(c, s)));
+    List<Long> common = new ArrayList<>();
+    common.add(primarySeed);
+    for (long seed : seeds) {
+      if (alive.stream().allMatch(c -> measured(c, seed))) {
+        common.add(seed);
+      }
+    }
+    List<Finalist> finalists = new ArrayList<>();
+    for (RankConfig c : alive) {
+      finalists.add(finalist(c, common));
+    }
+    if (finalists.isEmpty()) {
+      throw new RankAdaptorException("the confirmation stage on " + taskId + " has no finalist measured with "
+          + "every seed " + common);
+    }
+    finalists.sort(Comparator.comparingDouble(Finalist::mean).reversed().thenComparing(Finalist::config));
+    Finalist best = finalists.get(0);
+    Optional<RankConfig> anchor = spec.anchor();
+    Optional<Finalist> anchorFinalist =
+        anchor.flatMap(a -> finalists.stream().filter(f -> f.config().equals(a)).findFirst());
+    if (anchorFinalist.isEmpty() || best.config().equals(anchor.get())) {
+      String reason = anchorFinalist.isPresent()
+          ? String.format(Locale.ROOT, "the anchor %s had the best mean over %d paired seeds (%.5f)",
+              best.config().format(), common.size(), best.mean())
+          : String.format(Locale.ROOT, "%s had the best mean over %d paired seeds (%.5f)%s", best.config().format(),
+              common.size(), best.mean(), anchor.isPresent() ? "; the anchor could not be compared" : "");
+      return new Confirmation(finalists, Optional.empty(), best.config(), reason);
+    }
+    Finalist a = anchorFinalist.get();
+    double[] differences = new double[common.size()];
+    for (int i = 0; i < differences.length; i++) {
+      differences[i] = best.scores().get(common.get(i)) - a.scores().get(common.get(i));
+    }
+    if (common.size() < 2) {
+      return new Confirmation(finalists, Optional.empty(), best.config(),
+          "one paired seed only: " + best.config().format() + " measured best, no interval can be given");
+    }
+    // Bonferroni: the best of several finalists is compared, so each comparison gets a share of the error.
+    int compared = finalists.size() - 1;
+    double confidence = 1 - (1 - spec.confidence()) / compared;
+    PairedComparison comparison =
+        PairedComparison.of(best.config(), a.config(), common, differences, confidence);
+    RankConfig recommended;
+    String reason;
+    switch (comparison.verdict()) {
+      case BETTER -> {
+        recommended = best.config();
+        reason = best.config().format() + " is better than " + a.config().format() + ": " + comparison.describe();
+      }
+      case WORSE -> {
+        recommended = a.config();
+        reason = best.config().format() + " is worse than " + a.config().format() + ": " + comparison.describe();
+      }
+      default -> {
+        boolean cheaper = best.cost() < a.cost();
+        recommended = cheaper ? best.config() : a.config();
+        reason = String.format(Locale.ROOT, "no detectable difference between %s and %s (%s); %s is recommended "
+                + "because it needs %s LoRA parameters (%d against %d)", best.config().format(), a.config().format(),
+            comparison.describe(), recommended.format(), cheaper ? "fewer" : "no more",
+            cheaper ? best.cost() : a.cost(), cheaper ? a.cost() : best.cost());
+      }
+    }
+    log.info("confirmation: {}", reason);
+    return new Confirmation(finalists, Optional.of(comparison), recommended, reason);
+  }
+
+  /** The anchor (if any) and the best configurations by the model's predicted mean, up to the finalist count. */
+  private List<RankConfig> contenders() {
+    List<RankConfig> out = new ArrayList<>();
+    spec.anchor().filter(a -> scores.getOrDefault(a, Map.of()).containsKey(primarySeed)).ifPresent(out::add);
+    int added = 0;
+    for (RankConfig c : ranked()) {
+      if (added == spec.finalists()) {
+        break;
+      }
+      if (!out.contains(c)) {
+        out.add(c);
+        added++;
+      }
+    }
+    return out;
+  }
+
+  private boolean measured(RankConfig config, long seed) {
+    return scores.getOrDefault(config, Map.of()).containsKey(seed);
+  }
+
+  private Finalist finalist(RankConfig config, List<Long> seeds) {
+    Map<Long, Double> s = new TreeMap<>();
+    double sum = 0;
+    for (long seed : seeds) {
+      double v = scores.get(config).get(seed);
+      s.put(seed, v);
+      sum += v;
+    }
+    double mean = sum / seeds.size();
+    double ss = 0;
+    for (double v : s.values()) {
+      ss += (v - mean) * (v - mean);
+    }
+    double se = seeds.size() > 1 ? Math.sqrt(ss / (seeds.size() - 1) / seeds.size()) : Double.NaN;
+    long cost = space.trainableParameters(config).orElse((long) config.totalRank());
+    return new Finalist(config, s, mean, se, cost);
+  }
+
+  /**
+   * The configurations measured successfully with the primary seed, best first by the model's predicted
+   * mean (which pools neighbouring measurements and so is less lucky than any single one), ties by
+   * the measurement.
+   */
+  private List<RankConfig> ranked() {
+    List<RankConfig> configs = evaluated.values().stream().filter(Observation::succeeded).map(Observation::config)
+        .toList();
+    if (configs.isEmpty()) {
+      return List.of();
+    }
+    double[] predicted = model.predict(configs).mean();
+    Integer[] order = new Integer[configs.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -predicted[i])
+        .thenComparingDouble(i -> -evaluated.get(configs.get(i)).score())
+        .thenComparing(i -> configs.get(i)));
+    List<RankConfig> out = new ArrayList<>();
+    for (int i : order) {
+      out.add(configs.get(i));
+    }
+    return out;
+  }
+
+  private double incumbentPredicted() {
+    List<RankConfig> configs = evaluated.values().stream().filter(Observation::succeeded).map(Observation::config)
+        .toList();
+    return configs.isEmpty() ? Double.NaN : max(model.predict(configs).mean());
+  }
+
+  private OptionalDouble noise() {
+    return NoiseEstimate.sigma(scores, primarySeed);
+  }
+
+  /**
+   * Fine-tunes left for exploration: the budget less the trace and less what the confirmation stage will
+   * need for the anchor and the current (or future) finalists.
+   */
+  private int explorationLeft() {
+    int reserve = 0;
+    if (spec.confirms()) {
+      List<RankConfig> contenders = contenders();
+      List<Long> seeds = spec.replicateSeeds().subList(0, spec.confirmationSeeds());
+      for (RankConfig c : contenders) {
+        for (long seed : seeds) {
+          reserve += attempted.contains(new Key(c, seed)) ? 0 : 1;
+        }
+      }
+      int anchorSlot = spec.anchor().isPresent() && contenders.contains(spec.anchor().get()) ? 1 : 0;
+      int finalistsSoFar = contenders.size() - anchorSlot;
+      reserve += (spec.finalists() - finalistsSoFar) * spec.confirmationSeeds();
+      if (spec.anchor().isPresent() && anchorSlot == 0 && !attempted.contains(new Key(spec.anchor().get(), primarySeed))) {
+        reserve += spec.confirmationSeeds();
+      }
+      if (contenders.size() == anchorSlot) {
+        // Nothing explored yet: whatever the confirmation would like, explore one configuration.
+        reserve = Math.min(reserve, spec.maxEvaluations() - trace.size() - 1);
+      }
+    }
+    return spec.maxEvaluations() - trace.size() - reserve;
   }
 
   /** The iteration's candidates: a seeded sample (or the whole space when small), unevaluated, distinct. */
   private List<RankConfig> candidates(SplittableRandom random, int count) {
     BigInteger size = space.size();
     Set<RankConfig> out = new LinkedHashSet<>();
-    if (size.compareTo(BigInteger.valueOf(Math.min(count, ENUMERATION_LIMIT))) <= 0) {
-      enumerate(space, 0, space.cheapest().toArray(), out);
+    if (size.compareTo(BigInteger.valueOf(Math.min(count, RankSpace.ENUMERATION_LIMIT))) <= 0) {
+      out.addAll(space.enumerate());
     } else {
       int local = randomBaseline ? 0 : (int) Math.round(count * spec.localCandidateFraction());
       List<RankConfig> parents = bestEvaluated(LOCAL_PARENTS);
@@ -179,59 +475,44 @@ final class Search<M> {
         .toList();
   }
 
-  private static void enumerate(RankSpace space, int layer, int[] ranks, Set<RankConfig> out) {
-    if (layer == ranks.length) {
-      RankConfig config = RankConfig.of(ranks);
-      if (space.contains(config)) {
-        out.add(config);
-      }
-      return;
-    }
-    for (int rank : space.candidates(layer)) {
-      ranks[layer] = rank;
-      enumerate(space, layer + 1, ranks, out);
-    }
-  }
-
-  private double[] predictOne(RankConfig config) {
-    Predictions p = spec.model().predict(List.of(config));
-    return new double[] {p.mean()[0], p.hasUncertainty() ? p.std()[0] : Double.NaN};
-  }
-
-  private IterationRecord evaluate(RankConfig config, SearchPhase phase, double predicted, double predictedStd) {
+  private IterationRecord evaluate(RankConfig config, long seed, SearchPhase phase, double predicted,
+      double predictedStd) {
     space.validate(config);
-    Observation observation = stored.get(config);
+    Key key = new Key(config, seed);
+    Observation observation = stored.get(key);
     boolean reused = observation != null;
     if (!reused) {
-      observation = recoverAndEvaluate(config, phase, predicted);
+      observation = recoverAndEvaluate(config, seed, phase, predicted);
       spec.store().append(observation);
       newEvaluations++;
     }
-    evaluated.put(config, observation);
-    if (observation.succeeded() && !randomBaseline) {
-      spec.model().update(List.of(observation));
-      boolean agrees = phase == SearchPhase.ITERATION
-          && Math.abs(predicted - observation.score()) <= spec.convergenceThreshold();
-      streak = agrees ? streak + 1 : 0;
-    } else {
-      streak = 0;
+    attempted.add(key);
+    if (seed == primarySeed) {
+      evaluated.put(config, observation);
     }
-    IterationRecord record =
-        new IterationRecord(trace.size(), phase, config, predicted, predictedStd, observation, reused, streak);
+    if (observation.succeeded()) {
+      scores.computeIfAbsent(config, c -> new TreeMap<>()).put(seed, observation.score());
+      if (seed == primarySeed && model != null) {
+        model.update(List.of(observation));
+      }
+    }
+    IterationRecord record = new IterationRecord(trace.size(), phase, config, seed, predicted, predictedStd,
+        observation, reused, streak);
     trace.add(record);
-    log.info("evaluation {} ({}{}): {} predicted {} measured {}",
-        record.index(), phase, reused ? ", from store" : "", config,
-        String.format("%.4f", predicted),
-        observation.succeeded() ? String.format("%.4f", observation.score()) : "FAILED: " + observation.failure());
+    log.info("fine-tune {} ({}{}): {} seed {} predicted {} measured {}",
+        record.index(), phase, reused ? ", from store" : "", config, seed,
+        String.format(Locale.ROOT, "%.4f", predicted),
+        observation.succeeded() ? String.format(Locale.ROOT, "%.4f", observation.score())
+            : "FAILED: " + observation.failure());
     for (SearchListener listener : spec.listeners()) {
       listener.onEvaluation(record);
     }
     return record;
   }
 
-  private Observation recoverAndEvaluate(RankConfig config, SearchPhase phase, double predicted) {
+  private Observation recoverAndEvaluate(RankConfig config, long seed, SearchPhase phase, double predicted) {
     Provenance provenance = new Provenance(
-        spec.recoverySeed(),
+        seed,
         spec.runner().fingerprint(),
         spec.evaluator().fingerprint(),
         ImmutableMap.of(
@@ -240,61 +521,64 @@ final class Search<M> {
             "search.index", Integer.toString(trace.size()),
             "search.predicted", Double.toString(predicted)));
     Stopwatch watch = Stopwatch.createStarted();
-    M model;
+    M recovered;
     try {
-      model = spec.runner().recover(config, spec.recoverySeed());
+      recovered = spec.runner().recover(config, seed);
     } catch (RecoveryFailedException e) {
-      log.warn("recovery of {} failed: {}", config, e.getMessage());
+      log.warn("recovery of {} with seed {} failed: {}", config, seed, e.getMessage());
       return Observation.failed(taskId, config, e.getMessage(), seconds(watch), provenance);
     }
     try {
-      Evaluation evaluation = spec.evaluator().evaluate(model);
+      Evaluation evaluation = spec.evaluator().evaluate(recovered);
       return Observation.succeeded(taskId, config, evaluation, seconds(watch), provenance);
     } finally {
-      spec.runner().release(model);
+      spec.runner().release(recovered);
     }
   }
 
-  private Optional<StopReason> budgetSpent() {
-    if (trace.size() >= spec.maxEvaluations()) {
-      return Optional.of(StopReason.EVALUATION_BUDGET);
-    }
+  private boolean timeSpent() {
     Optional<Duration> wall = spec.maxWallTime();
-    if (wall.isPresent() && clock.elapsed().compareTo(wall.get()) >= 0) {
-      return Optional.of(StopReason.TIME_BUDGET);
-    }
-    return Optional.empty();
+    return wall.isPresent() && clock.elapsed().compareTo(wall.get()) >= 0;
   }
 
-  private SearchResult finish(StopReason reason) {
+  private SearchResult finish(StopReason reason, String explanation, Optional<Confirmation> confirmation) {
     phase(SearchPhase.CONVERGENCE);
-    Observation best = trace.stream()
-        .map(IterationRecord::observation)
-        .filter(Observation::succeeded)
-        .max(Comparator.comparingDouble(Observation::score))
-        .orElseThrow(() -> new RankAdaptorException(
-            "the search on " + taskId + " stopped (" + reason + ") without a single successful evaluation"));
-    Provenance provenance = new Provenance(
-        spec.seed(),
-        spec.runner().fingerprint(),
-        spec.evaluator().fingerprint(),
-        ImmutableMap.<String, String>builder()
-            .put("task", taskId)
-            .put("strategy", randomBaseline ? "random" : "rankadaptor")
-            .put("space", space.describe())
-            .put("acquisition", spec.acquisition().name())
-            .put("candidatesPerIteration", Integer.toString(spec.candidatesPerIteration()))
-            .put("localCandidateFraction", Double.toString(spec.localCandidateFraction()))
-            .put("warmupEvaluations", Integer.toString(spec.warmupEvaluations()))
-            .put("maxEvaluations", Integer.toString(spec.maxEvaluations()))
-            .put("convergenceThreshold", Double.toString(spec.convergenceThreshold()))
-            .put("convergencePatience", Integer.toString(spec.convergencePatience()))
-            .put("recoverySeed", Long.toString(spec.recoverySeed()))
-            .buildOrThrow());
-    SearchResult result = new SearchResult(
-        best.config(), best, trace, reason, newEvaluations, clock.elapsed(), provenance);
-    log.info("search on {} finished ({}): best {} with {} after {} evaluations ({} new)",
-        taskId, reason, best.config(), best.score(), trace.size(), newEvaluations);
+    RankConfig best;
+    if (confirmation.isPresent()) {
+      best = confirmation.get().recommended();
+    } else {
+      best = evaluated.values().stream()
+          .filter(Observation::succeeded)
+          .max(Comparator.comparingDouble(Observation::score))
+          .map(Observation::config)
+          .orElseThrow(() -> new RankAdaptorException(
+              "the search on " + taskId + " stopped (" + reason + ") without a single successful evaluation"));
+    }
+    Observation bestObservation = Objects.requireNonNull(evaluated.get(best), "no primary observation of the best");
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("task", taskId);
+    settings.put("strategy", randomBaseline ? "random" : "rankadaptor");
+    settings.put("space", space.describe());
+    settings.put("recoverySeed", Long.toString(spec.recoverySeed()));
+    settings.put("maxEvaluations", Integer.toString(spec.maxEvaluations()));
+    if (!randomBaseline) {
+      settings.put("acquisition", spec.acquisition().name());
+      settings.put("candidatesPerIteration", Integer.toString(spec.candidatesPerIteration()));
+      settings.put("localCandidateFraction", Double.toString(spec.localCandidateFraction()));
+      settings.put("warmupEvaluations", Integer.toString(spec.warmupEvaluations()));
+      settings.put("stoppingRule", spec.stoppingRule().name());
+      settings.put("anchor", spec.anchor().map(RankConfig::format).orElse("none"));
+      settings.put("replicateSeeds", spec.replicateSeeds().toString());
+      settings.put("finalists", Integer.toString(spec.finalists()));
+      settings.put("confirmationSeeds", Integer.toString(spec.confirmationSeeds()));
+      settings.put("confidence", Double.toString(spec.confidence()));
+    }
+    Provenance provenance = new Provenance(spec.seed(), spec.runner().fingerprint(), spec.evaluator().fingerprint(),
+        settings);
+    SearchResult result = new SearchResult(best, bestObservation, trace, reason, explanation, newEvaluations,
+        clock.elapsed(), provenance, confirmation, randomBaseline ? OptionalDouble.empty() : noise());
+    log.info("search on {} finished ({}): best {} with {} after {} fine-tunes ({} new)",
+        taskId, reason, best, result.bestScore(), trace.size(), newEvaluations);
     for (SearchListener listener : spec.listeners()) {
       listener.onFinish(result);
     }
@@ -317,8 +601,15 @@ final class Search<M> {
     return best;
   }
 
+  private static double max(double[] values) {
+    double best = Double.NEGATIVE_INFINITY;
+    for (double v : values) {
+      best = Math.max(best, v);
+    }
+    return best;
+  }
+
   private static double seconds(Stopwatch watch) {
     return watch.elapsed(TimeUnit.NANOSECONDS) / 1e9;
   }
-
 }

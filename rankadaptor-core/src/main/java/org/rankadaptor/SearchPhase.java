@@ -1,11 +1,13 @@
 package org.rankadaptor;
 
-/** The three phases of a RankAdaptor search. */
+/** The phases of a RankAdaptor search. */
 public enum SearchPhase {
-  /** Offline meta-learning on the source tasks and optional seeded warm-up evaluations. */
+  /** Offline meta-learning on the source tasks, the anchor and optional seeded warm-up evaluations. */
   INITIALIZATION,
   /** Sample, predict, recover the best candidate for real, feed the result back. */
   ITERATION,
-  /** Predicted and measured scores agreed, or a budget was spent. */
+  /** The finalists and the anchor evaluated with further paired recovery seeds. */
+  CONFIRMATION,
+  /** The search has stopped: its stopping rule held, a budget was spent or the space was exhausted. */
   CONVERGENCE
 }

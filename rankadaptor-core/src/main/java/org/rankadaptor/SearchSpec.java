@@ -19,7 +19,8 @@ import java.util.Set;
  * @param <M> the recovered model type shared by the runner and the evaluator
  */
 public final class SearchSpec<M> {
-  private final PerformanceModel model;
+  private final RankSpace space;
+  private final PerformanceModel model; // null: random search only
   private final RecoveryRunner<M> runner;
   private final Evaluator<M> evaluator;
   private final ObservationStore store;
@@ -30,14 +31,19 @@ public final class SearchSpec<M> {
   private final int warmupEvaluations;
   private final int maxEvaluations;
   private final Duration maxWallTime; // null: none
-  private final double convergenceThreshold;
-  private final int convergencePatience;
+  private final StoppingRule stoppingRule;
+  private final RankConfig anchor; // null: none
+  private final List<Long> replicateSeeds;
+  private final int finalists;
+  private final int confirmationSeeds;
+  private final double confidence;
   private final Acquisition acquisition;
   private final boolean metaLearning;
   private final Set<String> sourceTasks; // empty: every other task in the store
   private final List<SearchListener> listeners;
 
   private SearchSpec(Builder<M> b) {
+    this.space = b.space;
     this.model = b.model;
     this.runner = b.runner;
     this.evaluator = b.evaluator;
@@ -49,8 +55,12 @@ public final class SearchSpec<M> {
     this.warmupEvaluations = b.warmupEvaluations;
     this.maxEvaluations = b.maxEvaluations;
     this.maxWallTime = b.maxWallTime;
-    this.convergenceThreshold = b.convergenceThreshold;
-    this.convergencePatience = b.convergencePatience;
+    this.stoppingRule = b.stoppingRule;
+    this.anchor = b.anchor;
+    this.replicateSeeds = b.replicateSeeds(this.recoverySeed);
+    this.finalists = b.finalists;
+    this.confirmationSeeds = b.confirmationSeeds;
+    this.confidence = b.confidence;
     this.acquisition = b.acquisition;
     this.metaLearning = b.metaLearning;
     this.sourceTasks = ImmutableSet.copyOf(b.sourceTasks);
@@ -65,15 +75,24 @@ public final class SearchSpec<M> {
    * @param evaluator scores a recovered model; its task id names the target task
    */
   public static <M> Builder<M> builder(PerformanceModel model, RecoveryRunner<M> runner, Evaluator<M> evaluator) {
-    return new Builder<>(model, runner, evaluator);
+    return new Builder<>(Objects.requireNonNull(model, "model").space(), model, runner, evaluator);
+  }
+
+  /**
+   * Starts a specification without a performance model, for {@link RankAdaptor#randomSearch} (which
+   * needs none); {@link RankAdaptor#search} refuses it.
+   */
+  public static <M> Builder<M> builder(RankSpace space, RecoveryRunner<M> runner, Evaluator<M> evaluator) {
+    return new Builder<>(Objects.requireNonNull(space, "space"), null, runner, evaluator);
   }
 
   public RankSpace space() {
-    return model.space();
+    return space;
   }
 
-  public PerformanceModel model() {
-    return model;
+  /** The performance model; empty for a specification made for random search. */
+  public Optional<PerformanceModel> model() {
+    return Optional.ofNullable(model);
   }
 
   public RecoveryRunner<M> runner() {
@@ -111,7 +130,7 @@ public final class SearchSpec<M> {
     return warmupEvaluations;
   }
 
-  /** Budget of evaluations, warm-up included. */
+  /** Budget of fine-tunes: every recovery the search runs, anchor, warm-up, replicates and confirmation included. */
   public int maxEvaluations() {
     return maxEvaluations;
   }
@@ -120,12 +139,45 @@ public final class SearchSpec<M> {
     return Optional.ofNullable(maxWallTime);
   }
 
-  public double convergenceThreshold() {
-    return convergenceThreshold;
+  /** When exploration stops before a budget is spent. */
+  public StoppingRule stoppingRule() {
+    return stoppingRule;
   }
 
-  public int convergencePatience() {
-    return convergencePatience;
+  /**
+   * The configuration every result is compared with, evaluated first (uniform rank 8 by default, when
+   * the space holds it); empty for none.
+   */
+  public Optional<RankConfig> anchor() {
+    return Optional.ofNullable(anchor);
+  }
+
+  /**
+   * Recovery seeds of replicates and of the confirmation stage, in the order they are used (default:
+   * the recovery seed plus 1, 2, ...).
+   */
+  public List<Long> replicateSeeds() {
+    return replicateSeeds;
+  }
+
+  /** Configurations besides the anchor re-evaluated in the confirmation stage (0: no confirmation). */
+  public int finalists() {
+    return finalists;
+  }
+
+  /** Further recovery seeds the finalists and the anchor are evaluated with in the confirmation stage. */
+  public int confirmationSeeds() {
+    return confirmationSeeds;
+  }
+
+  /** Whether the search ends with a confirmation stage. */
+  public boolean confirms() {
+    return finalists > 0 && confirmationSeeds > 0;
+  }
+
+  /** Two-sided confidence of the verdict's interval, before the adjustment for several finalists. */
+  public double confidence() {
+    return confidence;
   }
 
   public Acquisition acquisition() {
@@ -147,6 +199,7 @@ public final class SearchSpec<M> {
 
   /** Builds a {@link SearchSpec}; only the seed has no default and must be given. */
   public static final class Builder<M> {
+    private final RankSpace space;
     private final PerformanceModel model;
     private final RecoveryRunner<M> runner;
     private final Evaluator<M> evaluator;
@@ -159,15 +212,21 @@ public final class SearchSpec<M> {
     private int warmupEvaluations = 0;
     private int maxEvaluations = 30;
     private Duration maxWallTime;
-    private double convergenceThreshold = 0.01;
-    private int convergencePatience = 1;
+    private StoppingRule stoppingRule = StoppingRule.noExpectedImprovement();
+    private RankConfig anchor;
+    private boolean anchorSet;
+    private long[] replicateSeeds;
+    private int finalists = 2;
+    private int confirmationSeeds = 2;
+    private double confidence = 0.95;
     private Acquisition acquisition = Acquisition.greedy();
     private boolean metaLearning = true;
     private final List<String> sourceTasks = new ArrayList<>();
     private final List<SearchListener> listeners = new ArrayList<>();
 
-    private Builder(PerformanceModel model, RecoveryRunner<M> runner, Evaluator<M> evaluator) {
-      this.model = Objects.requireNonNull(model, "model");
+    private Builder(RankSpace space, PerformanceModel model, RecoveryRunner<M> runner, Evaluator<M> evaluator) {
+      this.space = space;
+      this.model = model;
       this.runner = Objects.requireNonNull(runner, "runner");
       this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
     }
@@ -216,7 +275,10 @@ public final class SearchSpec<M> {
       return this;
     }
 
-    /** Budget of evaluations, warm-up included (default 30). */
+    /**
+     * Budget of fine-tunes (default 30): every recovery counts, the anchor's, warm-up, replicates and the
+     * confirmation stage included.
+     */
     public Builder<M> maxEvaluations(int value) {
       checkArgument(value >= 1, "max evaluations must be >= 1, got %s", value);
       this.maxEvaluations = value;
@@ -231,15 +293,90 @@ public final class SearchSpec<M> {
     }
 
     /**
-     * The convergence rule: stop once {@code |predicted - measured| <= threshold} for {@code patience}
-     * consecutive iterations (defaults 0.01 and 1, as in the paper).
+     * The paper's convergence rule, {@link StoppingRule#paper}: stop exploring once
+     * {@code |predicted - measured| <= threshold} (in score units) for {@code patience} consecutive
+     * iterations.
      */
     public Builder<M> convergence(double threshold, int patience) {
-      checkArgument(threshold >= 0 && Double.isFinite(threshold), "threshold must be finite and >= 0, got %s", threshold);
-      checkArgument(patience >= 1, "patience must be >= 1, got %s", patience);
-      this.convergenceThreshold = threshold;
-      this.convergencePatience = patience;
+      return stoppingRule(StoppingRule.paper(threshold, patience));
+    }
+
+    /** When exploration stops before a budget is spent (default {@link StoppingRule#noExpectedImprovement()}). */
+    public Builder<M> stoppingRule(StoppingRule value) {
+      this.stoppingRule = Objects.requireNonNull(value, "stoppingRule");
       return this;
+    }
+
+    /**
+     * The configuration evaluated first and compared with at the end (default: uniform rank 8, when the
+     * space holds it). It anchors the target's level and scale and is the baseline of the verdict.
+     */
+    public Builder<M> anchor(RankConfig value) {
+      this.anchor = Objects.requireNonNull(value, "anchor");
+      this.anchorSet = true;
+      return this;
+    }
+
+    /** No anchor: no baseline evaluation and no verdict. */
+    public Builder<M> noAnchor() {
+      this.anchor = null;
+      this.anchorSet = true;
+      return this;
+    }
+
+    /**
+     * Recovery seeds of replicates and of the confirmation stage, used in this order (default: the
+     * recovery seed plus 1, 2, ...). Each must differ from the recovery seed and from the others.
+     */
+    public Builder<M> replicateSeeds(long... seeds) {
+      this.replicateSeeds = seeds.clone();
+      return this;
+    }
+
+    /**
+     * The confirmation stage: the {@code finalists} best configurations and the anchor are each evaluated
+     * with {@code seeds} further recovery seeds (the same for all), and the best paired mean wins (default
+     * 2 and 2). {@code confirmation(0, 0)} ends the search on its best single measurement, as the paper
+     * does.
+     */
+    public Builder<M> confirmation(int finalists, int seeds) {
+      checkArgument(finalists >= 0 && seeds >= 0, "finalists and seeds must be >= 0, got %s and %s", finalists, seeds);
+      checkArgument((finalists == 0) == (seeds == 0),
+          "finalists and confirmation seeds are both 0 (no confirmation) or both positive, got %s and %s",
+          finalists, seeds);
+      this.finalists = finalists;
+      this.confirmationSeeds = seeds;
+      return this;
+    }
+
+    /** Two-sided confidence of the verdict's interval (default 0.95), adjusted for several finalists. */
+    public Builder<M> confidence(double value) {
+      checkArgument(value > 0 && value < 1, "confidence must be in (0, 1), got %s", value);
+      this.confidence = value;
+      return this;
+    }
+
+    /**
+     * The search as the paper describes it: the convergence rule with threshold 0.01 and patience 1, no
+     * anchor, no replicates and no confirmation stage.
+     */
+    public Builder<M> paperProtocol() {
+      return convergence(0.01, 1).noAnchor().confirmation(0, 0);
+    }
+
+    private List<Long> replicateSeeds(long recoverySeed) {
+      int needed = Math.max(confirmationSeeds, stoppingRule.needsNoise() ? 1 : 0);
+      List<Long> out = new ArrayList<>();
+      if (replicateSeeds != null) {
+        for (long seed : replicateSeeds) {
+          out.add(seed);
+        }
+      } else {
+        for (int i = 1; i <= needed; i++) {
+          out.add(recoverySeed + i);
+        }
+      }
+      return List.copyOf(out);
     }
 
     /** How predictions become a choice (default {@link Acquisition#greedy()}). */
@@ -267,7 +404,9 @@ public final class SearchSpec<M> {
 
     /**
      * @throws IllegalStateException if no seed was given, the target is among the source tasks, the
-     *     acquisition needs uncertainty the model lacks, or the warm-up exceeds the budget
+     *     acquisition needs uncertainty the model lacks, the warm-up exceeds the budget, the replicate
+     *     seeds repeat or are too few for the confirmation stage
+     * @throws InvalidRankConfigException if the anchor is not in the space
      */
     public SearchSpec<M> build() {
       checkState(seedOrNull != null, "a search needs an explicit seed: call seed(long)");
@@ -276,9 +415,27 @@ public final class SearchSpec<M> {
           "the target task %s cannot also be a source task",
           evaluator.taskId());
       checkState(
-          !acquisition.needsUncertainty() || model.hasUncertainty(),
+          model == null || !acquisition.needsUncertainty() || model.hasUncertainty(),
           "acquisition %s needs a performance model with uncertainty",
           acquisition.name());
+      if (!anchorSet) {
+        try {
+          anchor = space.uniform(RankSpace.DEFAULT_PINNED_RANK);
+        } catch (InvalidRankConfigException e) {
+          anchor = null; // rank 8 is not a candidate everywhere, or over the budget: no default anchor
+        }
+      }
+      if (anchor != null) {
+        space.validate(anchor);
+      }
+      long recovery = recoverySeed != null ? recoverySeed : seed;
+      List<Long> replicates = replicateSeeds(recovery);
+      checkState(replicates.stream().distinct().count() == replicates.size() && !replicates.contains(recovery),
+          "replicate seeds %s must differ from each other and from the recovery seed %s", replicates, recovery);
+      checkState(replicates.size() >= confirmationSeeds,
+          "the confirmation stage needs %s replicate seeds, only %s given", confirmationSeeds, replicates.size());
+      checkState(!stoppingRule.needsNoise() || !replicates.isEmpty(),
+          "stopping rule %s needs replicates to measure the noise: give replicate seeds", stoppingRule.name());
       checkState(
           warmupEvaluations <= maxEvaluations,
           "%s warm-up evaluations exceed the budget of %s",

@@ -1,10 +1,10 @@
 package org.rankadaptor;
 
-/** Why a search stopped. */
+/** Why a search stopped exploring. */
 public enum StopReason {
-  /** Predicted and measured scores agreed within the threshold for the required iterations. */
+  /** The stopping rule held for its patience ({@link SearchResult#stopExplanation()} says which and why). */
   CONVERGED,
-  /** The budget of real evaluations was spent. */
+  /** The budget of fine-tunes was spent (less what the confirmation stage keeps back). */
   EVALUATION_BUDGET,
   /** The wall-time budget was spent. */
   TIME_BUDGET,

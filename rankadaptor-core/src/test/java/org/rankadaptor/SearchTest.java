@@ -24,7 +24,11 @@ class SearchTest {
         .candidatesPerIteration(5_000)
         .warmupEvaluations(5)
         .maxEvaluations(budget)
-        .convergence(0.0, 1); // never converges: compare at an equal number of evaluations
+        // The paper's loop without stopping rule, anchor or confirmation: compare at an equal number
+        // of single-seed evaluations.
+        .stoppingRule(StoppingRule.never())
+        .noAnchor()
+        .confirmation(0, 0);
   }
 
   private static double regret(DemoObjective objective, SearchResult result) {
@@ -84,7 +88,8 @@ class SearchTest {
     assertThat(result.stopReason()).isEqualTo(StopReason.CONVERGED);
     assertThat(result.trace().size()).isLessThan(200);
     List<IterationRecord> trace = result.trace();
-    assertThat(trace.get(trace.size() - 1).agreementStreak()).isEqualTo(2);
+    assertThat(result.stopExplanation()).startsWith("paper(0.01, patience 2) held for 2 iteration(s)");
+    assertThat(trace.get(trace.size() - 1).ruleStreak()).isEqualTo(1);
     assertThat(trace.get(trace.size() - 1).gap()).isLessThanOrEqualTo(0.01);
     assertThat(trace.get(trace.size() - 2).gap()).isLessThanOrEqualTo(0.01);
     assertThat(phases).containsExactly(SearchPhase.INITIALIZATION, SearchPhase.ITERATION, SearchPhase.CONVERGENCE);
@@ -103,7 +108,7 @@ class SearchTest {
       assertThatThrownBy(() -> RankAdaptor.search(
               SearchSpec.builder(new BayesianRidgeModel(SPACE), crashing, objective)
                   .seed(11).candidatesPerIteration(5_000).warmupEvaluations(5).maxEvaluations(20)
-                  .convergence(0.0, 1).store(store).build()))
+                  .stoppingRule(StoppingRule.never()).noAnchor().confirmation(0, 0).store(store).build()))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("simulated crash");
     }
@@ -141,8 +146,8 @@ class SearchTest {
     };
     ObservationStore store = ObservationStore.inMemory();
     SearchResult result = RankAdaptor.search(SearchSpec.builder(new BayesianRidgeModel(SPACE), flaky, objective)
-        .seed(5).candidatesPerIteration(2_000).warmupEvaluations(3).maxEvaluations(12).convergence(0, 1)
-        .store(store).build());
+        .seed(5).candidatesPerIteration(2_000).warmupEvaluations(3).maxEvaluations(12)
+        .stoppingRule(StoppingRule.never()).noAnchor().confirmation(0, 0).store(store).build());
     assertThat(result.trace()).hasSize(12);
     assertThat(store.all()).filteredOn(o -> !o.succeeded()).hasSize(4)
         .allMatch(o -> o.failure().startsWith("loss became NaN"));
@@ -162,7 +167,7 @@ class SearchTest {
     RankSpace tiny = RankSpace.builder(3).candidates(new int[] {1, 2}).searchLayers(0, 1).build();
     DemoObjective objective = DemoObjective.create(tiny, 9);
     SearchResult result = RankAdaptor.search(SearchSpec.builder(new BayesianRidgeModel(tiny), objective, objective)
-        .seed(9).maxEvaluations(50).convergence(0, 1).build());
+        .seed(9).maxEvaluations(50).stoppingRule(StoppingRule.never()).noAnchor().confirmation(0, 0).build());
     assertThat(result.stopReason()).isEqualTo(StopReason.SPACE_EXHAUSTED);
     assertThat(result.trace()).hasSize(4);
   }

@@ -27,7 +27,9 @@ import org.rankadaptor.RankSpace;
  *       spread (empirical Bayes across tasks).
  *   <li>Online updates: the posterior is a function of sufficient statistics ({@code Phi^T Phi},
  *       {@code Phi^T y}, count, sum, sum of squares), so each observation is an O(D^2) update of the
- *       current state followed by a D x D solve, with D = 3 x searched layers.
+ *       current state followed by a D x D solve, with D = 3 x searched layers. Targets are standardised
+ *       with the target's own mean (from its first observation) and standard deviation (from its
+ *       second), so source tasks on other scales transfer the shape of the response, not its level.
  * </ul>
  *
  * <p>Deterministic: no random choices.
@@ -246,15 +248,13 @@ public final class BayesianRidgeModel implements PerformanceModel {
 
   /** Recomputes the posterior from the prior and the sufficient statistics. */
   private void refresh() {
-    // Standardise with the target's own statistics once there are enough, else with the sources'.
-    if (count >= 3) {
-      targetMean = sum / count;
-      double variance = sumSquares / count - targetMean * targetMean;
-      targetStd = Math.sqrt(Math.max(variance, 1e-12));
-    } else {
-      targetMean = fallbackMean;
-      targetStd = fallbackStd;
-    }
+    // Standardise with the target's own statistics: its level from its first observation, its scale
+    // from its second. Before that the sources' fallback only sets the units of predictions, never the
+    // weights: one standardised observation is 0 whatever the scale. (Standardising the first target
+    // observations with the sources' level, on another scale, sent early picks to far worse regions.)
+    targetMean = count >= 1 ? sum / count : fallbackMean;
+    double variance = count >= 2 ? sumSquares / count - (sum / count) * (sum / count) : 0;
+    targetStd = variance > 1e-24 ? Math.sqrt(variance) : fallbackStd;
     // Phi^T y' with y' = (y - mean) / std; Phi^T 1 is the Gram matrix's first column (phi_0 = 1).
     double[] standardised = new double[dims];
     for (int d = 0; d < dims; d++) {

@@ -20,6 +20,7 @@ import org.rankadaptor.Predictions;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.Seeds;
+import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +34,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Normalisation.</b> Each input is the log2 of the rank (rank steps act multiplicatively),
  *       standardised with the mean and spread over its layer's candidates (fixed by the space, so it
  *       never shifts under the model). Targets are
- *       standardised with the target task's own mean and, from {@value #MIN_OWN_SCALE} observations on,
- *       its own standard deviation; before that with the average of the source tasks' (or 0 and 1).
+ *       standardised with the target task's own mean (from its first observation) and, from
+ *       {@value #MIN_OWN_SCALE} observations on, its own standard deviation, so that source tasks on
+ *       other scales transfer the shape of the response and not its level; before that with the average
+ *       of the source tasks' (which sets only the units of the first predictions, not their order).
  *   <li><b>Offline meta-learning</b> ({@link #metaLearn}): Reptile on the source tasks, each task's
  *       scores standardised on their own, gives every network a starting point from which a few
  *       observations of a related task suffice (see {@link Member#reptile}).
@@ -43,9 +46,12 @@ import org.slf4j.LoggerFactory;
  *       mini-batches of the target observations so far (a replay of up to {@code replayCapacity}),
  *       never from scratch. {@link #fit} is the from-scratch alternative.
  *   <li><b>Uncertainty.</b> With {@code ensembleSize} K &gt; 1 the networks differ in their seeds
- *       (initialisation and mini-batch order); the prediction is their mean and the standard deviation
- *       is their spread (population form), so UCB and Thompson sampling can use it. K = 1 gives no
- *       standard deviation.
+ *       (initialisation and mini-batch order) and in their data: each trains on its own bootstrap
+ *       sample (every observation weighted by a Poisson(1) draw fixed by the network's seed and the
+ *       observation, so a network keeps its sample as observations arrive). The prediction is their
+ *       mean and the standard deviation is their spread (population form), which grows where the model
+ *       has seen little; UCB, Thompson sampling and the default stopping rule use it. K = 1 gives no
+ *       standard deviation and trains on the data as it is.
  *   <li><b>Fast prediction.</b> {@link #predict} always goes through an {@link MlpScorer} snapshot of
  *       the trained weights, so one candidate and a million get the same numbers.
  * </ul>
@@ -59,13 +65,14 @@ public final class MlpPerformanceModel implements PerformanceModel {
   private static final Logger log = LoggerFactory.getLogger(MlpPerformanceModel.class);
 
   /** Target observations needed before their own standard deviation sets the target scale. */
-  static final int MIN_OWN_SCALE = 3;
+  static final int MIN_OWN_SCALE = 2;
 
   private final RankSpace space;
   private final MlpConfig config;
   private final int[] widths; // input, hidden..., 1
   private final float[] inputMean; // (searched layer)
   private final float[] inputInverseStd; // (searched layer)
+  private volatile long seed; // of fresh networks; the configuration's until reseeded
   private volatile State state;
 
   /** A model with the paper's settings ({@link MlpConfig#paper()}). */
@@ -79,6 +86,7 @@ public final class MlpPerformanceModel implements PerformanceModel {
   public MlpPerformanceModel(RankSpace space, MlpConfig config) {
     checkArgument(space.searchedLayerCount() >= 1, "the space %s has no searched layer to predict from",
         space.describe());
+    Nd4jRuntime.ensureInitialized();
     this.space = space;
     this.config = config;
     this.widths = config.widths(space.searchedLayerCount());
@@ -92,6 +100,7 @@ public final class MlpPerformanceModel implements PerformanceModel {
       inputMean[i] = (float) mean;
       inputInverseStd[i] = (float) (1.0 / Math.sqrt(Math.max(variance, 1e-12)));
     }
+    this.seed = config.seed();
     this.state = State.initial(freshMembers());
   }
 
@@ -105,8 +114,29 @@ public final class MlpPerformanceModel implements PerformanceModel {
     return config;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Networks made from now on (by {@link #metaLearn}, or at once while nothing has been learned)
+   * take their initialisation, mini-batch order and bootstrap samples from {@code seed}; a model that
+   * has learned keeps its networks.
+   */
+  @Override
+  public void reseed(long seed) {
+    this.seed = seed;
+    State current = state;
+    if (current.count == 0 && current.sourceTasks == 0) {
+      state = State.initial(freshMembers());
+    }
+  }
+
   @Override
   public boolean hasUncertainty() {
+    return config.ensembleSize() > 1;
+  }
+
+  /** Whether the networks train on bootstrap samples: only an ensemble needs their spread. */
+  private boolean bootstrap() {
     return config.ensembleSize() > 1;
   }
 
@@ -165,9 +195,19 @@ public final class MlpPerformanceModel implements PerformanceModel {
       observations += list.size();
     }
     List<Member> members = freshMembers();
-    eachInParallel(members, member -> member.reptile(inputs, targets, config.metaIterations(),
-        config.metaInnerSteps(), config.metaStepSize(), config.batchSize(),
-        new SplittableRandom(Seeds.mix(member.seed(), -1))));
+    eachInParallel(members, member -> {
+      List<float[][]> memberInputs = new ArrayList<>();
+      List<float[]> memberTargets = new ArrayList<>();
+      for (int t = 0; t < inputs.size(); t++) {
+        Bootstrap.Sample sample = bootstrap()
+            ? Bootstrap.resample(inputs.get(t), targets.get(t), Seeds.mix(member.seed(), -2 - t))
+            : new Bootstrap.Sample(inputs.get(t), targets.get(t));
+        memberInputs.add(sample.x());
+        memberTargets.add(sample.y());
+      }
+      member.reptile(memberInputs, memberTargets, config.metaIterations(), config.metaInnerSteps(),
+          config.metaStepSize(), config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), -1)));
+    });
     requireFinite(members, "meta-learning");
     int tasks = inputs.size();
     state = new State(members, scorerOf(members), meanSum / tasks, stdSum / tasks, tasks, observations,
@@ -238,8 +278,13 @@ public final class MlpPerformanceModel implements PerformanceModel {
       z[n] = (float) ((replay.get(n).y - mean) / std);
     }
     int training = before.trainings + 1;
-    eachInParallel(members, member ->
-        member.train(x, z, steps, config.batchSize(), new SplittableRandom(Seeds.mix(member.seed(), training))));
+    eachInParallel(members, member -> {
+      // Each network sees its own bootstrap sample, so that their spread grows where data is thin.
+      Bootstrap.Sample sample =
+          bootstrap() ? Bootstrap.resampleByContent(x, z, replay, member.seed()) : new Bootstrap.Sample(x, z);
+      member.train(sample.x(), sample.y(), steps, config.batchSize(),
+          new SplittableRandom(Seeds.mix(member.seed(), training)));
+    });
     requireFinite(members, "training");
     return new State(members, scorerOf(members), before.priorMean, before.priorStd, before.sourceTasks,
         before.sourceObservations, ImmutableList.copyOf(replay), count, sum, sumSquares, training);
@@ -325,10 +370,19 @@ public final class MlpPerformanceModel implements PerformanceModel {
     return widths.clone();
   }
 
+  /** Networks as {@link #freshMembers()} makes them, with the given seeds (a saved model's). */
+  List<Member> membersWithSeeds(long[] seeds) {
+    List<Member> members = new ArrayList<>();
+    for (long s : seeds) {
+      members.add(Member.create(widths, config.learningRate(), config.l2(), s));
+    }
+    return members;
+  }
+
   List<Member> freshMembers() {
     List<Member> members = new ArrayList<>();
     for (int k = 0; k < config.ensembleSize(); k++) {
-      members.add(Member.create(widths, config.learningRate(), config.l2(), Seeds.mix(config.seed(), k)));
+      members.add(Member.create(widths, config.learningRate(), config.l2(), Seeds.mix(seed, k)));
     }
     return members;
   }

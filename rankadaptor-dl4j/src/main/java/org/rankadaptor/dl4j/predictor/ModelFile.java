@@ -142,13 +142,13 @@ final class ModelFile {
         replay.add(new MlpPerformanceModel.Example(
             Arrays.copyOfRange(replayInputs, n * header.inputs(), (n + 1) * header.inputs()), scores[n]));
       }
-      List<Member> restored = model.freshMembers();
+      if (header.memberSeeds().length != members) {
+        throw new IOException(path + ": " + header.memberSeeds().length + " network seeds for " + members
+            + " networks");
+      }
+      List<Member> restored = model.membersWithSeeds(header.memberSeeds());
       for (int m = 0; m < members; m++) {
         Member member = restored.get(m);
-        if (member.seed() != header.memberSeeds()[m]) {
-          throw new IOException(path + ": network " + m + " has seed " + header.memberSeeds()[m]
-              + " but the configuration gives " + member.seed());
-        }
         float[] params = readFloats(zip, path, "member-" + m + ".params.f32", member.parameterCount());
         float[] start = readFloats(zip, path, "member-" + m + ".start.f32", member.parameterCount());
         float[] adam = readFloats(zip, path, "member-" + m + ".adam.f32", member.optimiserStateLength());

@@ -12,6 +12,7 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchPhase;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
+import org.rankadaptor.StoppingRule;
 import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 
@@ -25,7 +26,11 @@ class MlpSearchTest {
         .candidatesPerIteration(2_000)
         .warmupEvaluations(5)
         .maxEvaluations(20)
-        .convergence(0.0, 1); // never converges: compare at an equal number of evaluations
+        // The paper's loop without stopping rule, anchor or confirmation: compare at an equal number
+        // of single-seed evaluations.
+        .stoppingRule(StoppingRule.never())
+        .noAnchor()
+        .confirmation(0, 0);
   }
 
   private static double regret(DemoObjective objective, SearchResult result) {
