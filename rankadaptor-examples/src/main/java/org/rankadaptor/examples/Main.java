@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "rankadaptor 0.1.0-SNAPSHOT",
     description = "Per-layer LoRA rank search for recovering structurally pruned LLaMA-style models.",
-    subcommands = {DemoCommand.class, RunCommand.class, ExperimentCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, ExperimentCommand.class, TableCommand.class,
+        ReplayCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

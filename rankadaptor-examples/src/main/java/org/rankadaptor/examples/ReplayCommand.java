@@ -1,0 +1,111 @@
+package org.rankadaptor.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.rankadaptor.ParameterBudget;
+import org.rankadaptor.RankAdaptorException;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.replay.RecoveryTable;
+import org.rankadaptor.replay.TableReplay;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Search strategies replayed on a table of real recoveries (made by {@code rankadaptor table}): each runs
+ * many times with different search seeds, and what it returns is judged by the table's seed-averaged
+ * score. Prints a Markdown report and writes it, with the numbers as JSON, to the output folder.
+ */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Replays search strategies on a table of real recoveries (rankadaptor table) over many search seeds and",
+        "judges what each returns by the table's seed-averaged scores: mean regret, how often in the top 5 %, and",
+        "how often a verdict of 'better than uniform rank 8' is false. Writes report.md and replay.json."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:a file could not be read or written (the message says which)", "2:invalid arguments"})
+final class ReplayCommand implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--table", defaultValue = "docs/recovery-table", paramLabel = "DIR",
+      description = "Folder with table.jsonl and provenance.json (default: ${DEFAULT-VALUE}).")
+  Path tableDir;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+  Path outputDir;
+
+  @Option(names = "--searches", defaultValue = "30", description = "Search seeds per strategy (default: ${DEFAULT-VALUE}).")
+  int searches;
+
+  @Option(names = "--budget", defaultValue = "12", description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
+  int budget;
+
+  @Option(names = "--unbudgeted", description = "Search all configurations, not only those within uniform rank 8's "
+      + "trainable parameters.")
+  boolean unbudgeted;
+
+  @Override
+  public Integer call() {
+    if (searches < 1 || budget < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--searches and --budget must be at least 1");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      RecoveryTable table = RecoveryTable.read(tableDir.resolve("table.jsonl"));
+      JsonNode provenance = new ObjectMapper().readTree(tableDir.resolve("provenance.json").toFile());
+      RankSpace space = space(provenance, unbudgeted);
+      String task = provenance.get("validationTask").asText();
+      TableReplay replay = new TableReplay(table, space, task);
+      List<ReplayStrategies.Summary> summaries = new ArrayList<>();
+      for (ReplayStrategies.Strategy strategy : ReplayStrategies.all(table, replay)) {
+        StoriesTestBed.status(err, "replaying " + strategy.name() + " over " + searches + " search seeds");
+        summaries.add(ReplayStrategies.run(strategy, replay, searches, budget));
+      }
+      String report = ReplayReport.markdown(replay, table, provenance, summaries, searches, budget,
+          "rankadaptor replay " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+      Files.createDirectories(outputDir);
+      Files.writeString(outputDir.resolve("report.md"), report);
+      new ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValue(outputDir.resolve("replay.json").toFile(), ReplayReport.json(replay, summaries));
+      out.print(report);
+      out.flush();
+      return 0;
+    } catch (IOException | RankAdaptorException | IllegalArgumentException | IllegalStateException e) {
+      err.println("error: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+  }
+
+  /** The table's space: its layers, searched layers and candidates, within uniform rank 8's budget unless asked. */
+  static RankSpace space(JsonNode provenance, boolean unbudgeted) {
+    JsonNode perRankNode = provenance.get("parametersPerRank");
+    if (perRankNode == null || !perRankNode.isArray()) {
+      throw new IllegalArgumentException("the table's provenance.json has no parametersPerRank");
+    }
+    long[] perRank = new long[perRankNode.size()];
+    for (int i = 0; i < perRank.length; i++) {
+      perRank[i] = perRankNode.get(i).asLong();
+    }
+    RankSpace.Builder b = RankSpace.builder(perRank.length).searchLayers(StoriesTestBed.FIRST_LAYER,
+        StoriesTestBed.LAST_LAYER);
+    if (!unbudgeted) {
+      long uniform = new ParameterBudget(perRank, Long.MAX_VALUE)
+          .trainableParameters(RankConfig.uniform(perRank.length, RankSpace.DEFAULT_PINNED_RANK));
+      b.budget(new ParameterBudget(perRank, uniform));
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,112 @@
+package org.rankadaptor.examples;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Locale;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
+import org.rankadaptor.replay.RecoveryTable;
+import org.rankadaptor.replay.TableReplay;
+
+/** Renders a replay's statistics as Markdown and JSON. */
+final class ReplayReport {
+  private ReplayReport() {}
+
+  static String markdown(TableReplay replay, RecoveryTable table, JsonNode provenance,
+      List<ReplayStrategies.Summary> summaries, int searches, int budget, String command) {
+    StringBuilder sb = new StringBuilder();
+    RankConfig uniform = replay.space().uniform(RankSpace.DEFAULT_PINNED_RANK);
+    ReplayStrategies.Summary random = summaries.stream().filter(s -> s.name().startsWith("Random")).findFirst()
+        .orElseThrow();
+    int top = ReplayStrategies.topCount(replay);
+    sb.append("# Search strategies replayed on real recoveries\n\n");
+    sb.append(String.format(Locale.ROOT, "Table: %d configurations of `%s` (%s), recovered with %d seeds %s; "
+            + "target `%s`. Space replayed: %s, %d configurations. Every strategy ran %d times (search seeds 0..%d, "
+            + "each with the table's seeds rotated so that its primary recovery seed differs) with a budget of %d "
+            + "fine-tunes. What it returned is judged by the table's seed-averaged score (higher is better; "
+            + "-ln perplexity).%n%n",
+        table.configs().size(), provenance.path("setting").asText(), provenance.path("space").asText(),
+        replay.seeds().size(), replay.seeds(), provenance.path("validationTask").asText(), replay.space().describe(),
+        replay.ranked().size(), searches, searches - 1, budget));
+    sb.append(String.format(Locale.ROOT, "Best configuration %s: %.5f (perplexity %.3f); uniform rank 8: %.5f "
+            + "(perplexity %.3f, position %d of %d); top 5 %% = the best %d.%n%n",
+        replay.ranked().get(0).format(), replay.best(), Math.exp(-replay.best()), replay.uniformTruth(),
+        Math.exp(-replay.uniformTruth()), replay.ranked().indexOf(uniform) + 1, replay.ranked().size(), top));
+    sb.append("| strategy | mean regret | vs random search | in the top 5 % | verdict \"better\" | of which false "
+        + "| returned uniform 8 | fine-tunes |\n|---|---|---|---|---|---|---|---|\n");
+    for (ReplayStrategies.Summary s : summaries) {
+      sb.append(String.format(Locale.ROOT, "| %s | %.5f | %.2fx | %d of %d | %d | %d | %d | %.1f |%n", s.name(),
+          s.meanRegret(), s.meanRegret() / random.meanRegret(), Math.round(s.topShare() * searches), searches,
+          s.better(), s.falseBetter(), s.uniformReturned(), s.meanFineTunes()));
+    }
+    sb.append(String.format(Locale.ROOT, "%nSeed noise in this table: the standard deviation of a configuration's "
+        + "score across seeds, after removing each seed's shift shared by all configurations, is %.5f; the "
+        + "seed-averaged scores of the space spread with standard deviation %.5f.%n%n", residualNoise(table, replay),
+        spread(replay)));
+    sb.append("Command: `").append(command).append("`\n");
+    return sb.toString();
+  }
+
+  static JsonNode json(TableReplay replay, List<ReplayStrategies.Summary> summaries) {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode root = mapper.createObjectNode();
+    root.put("best", replay.ranked().get(0).format());
+    root.put("bestTruth", replay.best());
+    root.put("uniformTruth", replay.uniformTruth());
+    root.put("configurations", replay.ranked().size());
+    ArrayNode strategies = root.putArray("strategies");
+    for (ReplayStrategies.Summary s : summaries) {
+      ObjectNode n = strategies.addObject();
+      n.put("name", s.name());
+      n.put("meanTruth", s.meanTruth());
+      n.put("meanRegret", s.meanRegret());
+      n.put("topShare", s.topShare());
+      n.put("better", s.better());
+      n.put("falseBetter", s.falseBetter());
+      n.put("uniformReturned", s.uniformReturned());
+      n.put("meanFineTunes", s.meanFineTunes());
+      ArrayNode returned = n.putArray("returned");
+      for (TableReplay.Outcome o : s.outcomes()) {
+        ObjectNode r = returned.addObject();
+        r.put("config", o.returned().format());
+        r.put("truth", o.truth());
+        r.put("rank", o.rank());
+        r.put("verdict", o.verdict().map(Enum::name).orElse(null));
+        r.put("fineTunes", o.fineTunes());
+      }
+    }
+    return root;
+  }
+
+  /** The residual standard deviation of a config-plus-seed additive fit over the space and the common seeds. */
+  static double residualNoise(RecoveryTable table, TableReplay replay) {
+    List<RankConfig> configs = replay.ranked();
+    List<Long> seeds = replay.seeds();
+    String task = replay.task();
+    double grand = configs.stream().mapToDouble(replay::truth).average().orElseThrow();
+    double[] seedMean = new double[seeds.size()];
+    for (int s = 0; s < seeds.size(); s++) {
+      long seed = seeds.get(s);
+      seedMean[s] = configs.stream().mapToDouble(c -> table.score(c, seed, task).getAsDouble()).average()
+          .orElseThrow();
+    }
+    double ss = 0;
+    for (RankConfig c : configs) {
+      for (int s = 0; s < seeds.size(); s++) {
+        double r = table.score(c, seeds.get(s), task).getAsDouble() - replay.truth(c) - seedMean[s] + grand;
+        ss += r * r;
+      }
+    }
+    int df = (configs.size() - 1) * (seeds.size() - 1);
+    return Math.sqrt(ss / df);
+  }
+
+  static double spread(TableReplay replay) {
+    double mean = replay.ranked().stream().mapToDouble(replay::truth).average().orElseThrow();
+    return Math.sqrt(replay.ranked().stream().mapToDouble(c -> (replay.truth(c) - mean) * (replay.truth(c) - mean))
+        .average().orElseThrow());
+  }
+}
