@@ -340,18 +340,24 @@ final class Search<M> {
     return new Confirmation(finalists, Optional.of(comparison), recommended, reason);
   }
 
-  /** The anchor (if any) and the best configurations by the model's predicted mean, up to the finalist count. */
+  /**
+   * The anchor (if any) and up to {@code finalists} configurations taken in turn from two rankings: by
+   * the model's predicted mean (which pools neighbouring measurements, so it is less often fooled by a
+   * lucky one) and by the measurement itself (which a smooth model can miss when one configuration
+   * stands apart).
+   */
   private List<RankConfig> contenders() {
     List<RankConfig> out = new ArrayList<>();
     spec.anchor().filter(a -> scores.getOrDefault(a, Map.of()).containsKey(primarySeed)).ifPresent(out::add);
+    List<RankConfig> byModel = ranked();
+    List<RankConfig> byMeasurement = bestEvaluated(Integer.MAX_VALUE);
     int added = 0;
-    for (RankConfig c : ranked()) {
-      if (added == spec.finalists()) {
-        break;
-      }
-      if (!out.contains(c)) {
-        out.add(c);
-        added++;
+    for (int i = 0; added < spec.finalists() && i < byModel.size(); i++) {
+      for (RankConfig c : List.of(byModel.get(i), byMeasurement.get(i))) {
+        if (added < spec.finalists() && !out.contains(c)) {
+          out.add(c);
+          added++;
+        }
       }
     }
     return out;
@@ -429,16 +435,20 @@ final class Search<M> {
           reserve += attempted.contains(new Key(c, seed)) ? 0 : 1;
         }
       }
-      int anchorSlot = spec.anchor().isPresent() && contenders.contains(spec.anchor().get()) ? 1 : 0;
-      int finalistsSoFar = contenders.size() - anchorSlot;
-      reserve += (spec.finalists() - finalistsSoFar) * spec.confirmationSeeds();
-      if (spec.anchor().isPresent() && anchorSlot == 0 && !attempted.contains(new Key(spec.anchor().get(), primarySeed))) {
+      RankConfig anchor = spec.anchor().orElse(null);
+      int anchorSlot = anchor != null && contenders.contains(anchor) ? 1 : 0;
+      if (anchor != null && anchorSlot == 0 && !attempted.contains(new Key(anchor, primarySeed))) {
         reserve += spec.confirmationSeeds();
       }
-      if (contenders.size() == anchorSlot) {
+      int finalistsSoFar = contenders.size() - anchorSlot;
+      if (finalistsSoFar == 0) {
         // Nothing explored yet: whatever the confirmation would like, explore one configuration.
-        reserve = Math.min(reserve, spec.maxEvaluations() - trace.size() - 1);
+        return Math.min(1, spec.maxEvaluations() - trace.size());
       }
+      // Room for further finalists only where the budget can explore and confirm them.
+      int free = Math.max(0, spec.maxEvaluations() - trace.size() - reserve);
+      int future = Math.min(spec.finalists() - finalistsSoFar, free / (spec.confirmationSeeds() + 1));
+      reserve += future * spec.confirmationSeeds();
     }
     return spec.maxEvaluations() - trace.size() - reserve;
   }

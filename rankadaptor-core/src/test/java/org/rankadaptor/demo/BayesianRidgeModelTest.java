@@ -40,6 +40,64 @@ class BayesianRidgeModelTest {
   }
 
   @Test
+  void aTargetOnAnotherScaleKeepsTheMetaLearnedShapeAfterItsFirstObservations() {
+    // Sources around 0 with unit spread; the target at a level of -300 with a spread of 0.01.
+    java.util.Map<String, List<Observation>> sources = new java.util.TreeMap<>();
+    for (int t = 1; t <= 3; t++) {
+      DemoObjective source = DemoObjective.task(SPACE, 8, t, 0.1, 0.002);
+      sources.put(source.taskId(), observe(source, SPACE.sample(40, 10 + t, true)));
+    }
+    BayesianRidgeModel model = new BayesianRidgeModel(SPACE);
+    model.metaLearn(sources);
+    List<RankConfig> probes = SPACE.sample(300, 3, true);
+    double[] prior = model.predict(probes).mean();
+    RankConfig first = SPACE.uniform(8);
+    model.update(List.of(Observation.succeeded("target", first, Evaluation.of(-300.0), 0, Provenance.ofSeed(1))));
+    double[] afterOne = model.predict(probes).mean();
+    // The level comes from the target at once; one observation cannot tell the shape, so it is the prior's.
+    assertThat(model.predict(List.of(first)).mean()[0]).isCloseTo(-300.0, org.assertj.core.data.Offset.offset(5.0));
+    assertThat(spearman(afterOne, prior)).isGreaterThan(0.999);
+    RankConfig second = SPACE.uniform(4);
+    model.update(List.of(Observation.succeeded("target", second, Evaluation.of(-300.01), 0, Provenance.ofSeed(1))));
+    double[] afterTwo = model.predict(probes).mean();
+    // With two observations the target's own scale (0.005) sets the units: predictions stay near -300.
+    assertThat(java.util.Arrays.stream(afterTwo).max().orElseThrow()).isLessThan(-299.9);
+    assertThat(java.util.Arrays.stream(afterTwo).min().orElseThrow()).isGreaterThan(-300.1);
+    assertThat(spearman(afterTwo, prior)).isGreaterThan(0.8);
+  }
+
+  private static double spearman(double[] a, double[] b) {
+    return pearson(ranks(a), ranks(b));
+  }
+
+  private static double[] ranks(double[] v) {
+    Integer[] order = new Integer[v.length];
+    for (int i = 0; i < v.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(i -> v[i]));
+    double[] r = new double[v.length];
+    for (int k = 0; k < v.length; k++) {
+      r[order[k]] = k;
+    }
+    return r;
+  }
+
+  private static double pearson(double[] a, double[] b) {
+    double ma = java.util.Arrays.stream(a).average().orElseThrow();
+    double mb = java.util.Arrays.stream(b).average().orElseThrow();
+    double sab = 0;
+    double saa = 0;
+    double sbb = 0;
+    for (int i = 0; i < a.length; i++) {
+      sab += (a[i] - ma) * (b[i] - mb);
+      saa += (a[i] - ma) * (a[i] - ma);
+      sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / Math.sqrt(saa * sbb);
+  }
+
+  @Test
   void isLessSureFarFromItsData() {
     DemoObjective objective = DemoObjective.task(SPACE, 4, 0, 0, 0.002);
     BayesianRidgeModel model = new BayesianRidgeModel(SPACE);

@@ -1,6 +1,7 @@
 package org.rankadaptor.dl4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -125,6 +126,13 @@ class Nd4jRuntimeTest {
     Report report = runChild(List.of(), Map.of(), "nd4j-first");
     assertEquals(CoreTypeAction.UNCHANGED, report.action(), report.toString());
     assertTrue(report.reason().contains("loaded before"), report.reason());
+  }
+
+  @Test
+  void thePerformanceModelInitialisesTheRuntimeBeforeItsFirstNd4jOperation() throws Exception {
+    assumeLinuxX86();
+    Report report = runChild(List.of(), Map.of(), "mlp-first");
+    assertFalse(report.reason().contains("loaded before"), report.toString());
   }
 
   private static void assumeLinuxX86() {
