@@ -22,7 +22,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
+import org.rankadaptor.Confirmation;
 import org.rankadaptor.Evaluator;
+import org.rankadaptor.Finalist;
 import org.rankadaptor.IterationRecord;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
@@ -104,6 +106,9 @@ public final class PrunedModelSearch {
 
   public static final String RANDOM_SEARCH = "random";
 
+  /** Method name of the paper's protocol, when a run compares it (see {@link Builder#paperProtocol}). */
+  public static final String RANKADAPTOR_PAPER = "rankadaptor-paper";
+
   /** Salt of the seed that draws the meta-learning configurations. */
   private static final long SOURCE_SALT = 0x50_52_55_4E_45_44L;
 
@@ -125,6 +130,8 @@ public final class PrunedModelSearch {
   private final List<SearchListener> listeners;
   private final List<String> baselineNames;
   private final boolean randomSearch;
+  private final PerformanceModel paperModel; // null: the paper's protocol is not run
+  private final double paperThreshold;
   private final List<Evaluator<RecoveredModel>> heldOut;
   private final Map<String, long[]> heldOutTaskSeeds; // by task id; absent: heldOutSeeds
   private final long[] heldOutSeeds;
@@ -151,6 +158,8 @@ public final class PrunedModelSearch {
     this.listeners = List.copyOf(b.listeners);
     this.baselineNames = List.copyOf(b.baselineNames);
     this.randomSearch = b.randomSearch;
+    this.paperModel = b.paperModel;
+    this.paperThreshold = b.paperThreshold;
     this.heldOut = List.copyOf(b.heldOut);
     this.heldOutTaskSeeds = Map.copyOf(b.heldOutTaskSeeds);
     this.heldOutSeeds = b.heldOutSeeds != null ? b.heldOutSeeds.clone() : new long[] {recoverySeed};
@@ -215,6 +224,18 @@ public final class PrunedModelSearch {
     // Before anything else is recovered: the search's last recovery may be the best and still be kept.
     RecoveredModel best = bestModel(search.best());
     runner.handOver();
+    Optional<SearchResult> paper = Optional.empty();
+    if (paperModel != null) {
+      // Same store and seeds: what both protocols chose is recovered once.
+      SearchSpec.Builder<RecoveredModel> paperSpec = SearchSpec.builder(paperModel, runner, target)
+          .store(store).seed(seed).recoverySeed(recoverySeed).maxEvaluations(maxEvaluations)
+          .metaLearning(sourceIds.length > 0);
+      if (sourceIds.length > 0) {
+        paperSpec.sourceTasks(sourceIds);
+      }
+      paper = Optional.of(RankAdaptor.search(
+          searchOptions.apply(paperSpec).paperProtocol().convergence(paperThreshold, 1).build()));
+    }
     Optional<SearchResult> random = Optional.empty();
     if (randomSearch) {
       // Same spec, same store: a configuration both searches chose is recovered once.
@@ -225,7 +246,8 @@ public final class PrunedModelSearch {
       RankConfig config = RecoveryBaselines.byName(name, space);
       baselineObservations.put(name, measure(config, List.of(target), "baseline:" + name, recoverySeed, null).get(0));
     }
-    List<HeldOutMeasurement> heldOutMeasurements = measureHeldOut(search, best, random, baselineObservations);
+    List<HeldOutMeasurement> heldOutMeasurements =
+        measureHeldOut(search, best, random, paper, baselineObservations);
 
     Optional<Path> adapters = Optional.empty();
     Optional<Path> merged = Optional.empty();
@@ -245,12 +267,13 @@ public final class PrunedModelSearch {
         LlamaCheckpoints.save(mergedModel, merged.get(), metadata);
       }
       resultFile = Optional.of(outputFolder.resolve(RESULT_FILE));
-      JSON.writeValue(resultFile.get().toFile(), resultJson(search, baselineObservations, random, heldOutMeasurements));
+      JSON.writeValue(resultFile.get().toFile(),
+          resultJson(search, baselineObservations, random, paper, heldOutMeasurements));
       provenanceFile = Optional.of(outputFolder.resolve(PROVENANCE_FILE));
       JSON.writeValue(provenanceFile.get().toFile(), provenanceJson(search, sourceConfigs, sourceObservations));
     }
     LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), runner.recoveries());
-    return new PrunedSearchResult(search, best, baselineObservations, random, heldOutMeasurements,
+    return new PrunedSearchResult(search, best, baselineObservations, random, paper, heldOutMeasurements,
         sourceObservations, runner.recoveries(), adapters, merged, resultFile, provenanceFile);
   }
 
@@ -260,12 +283,13 @@ public final class PrunedModelSearch {
    * once.
    */
   private List<HeldOutMeasurement> measureHeldOut(SearchResult search, RecoveredModel best,
-      Optional<SearchResult> random, Map<String, Observation> baselineObservations) {
+      Optional<SearchResult> random, Optional<SearchResult> paper, Map<String, Observation> baselineObservations) {
     if (heldOut.isEmpty()) {
       return List.of();
     }
     Map<String, RankConfig> methods = new LinkedHashMap<>();
     methods.put(RANKADAPTOR, search.best());
+    paper.ifPresent(r -> methods.put(RANKADAPTOR_PAPER, r.best()));
     random.ifPresent(r -> methods.put(RANDOM_SEARCH, r.best()));
     baselineObservations.forEach((name, o) -> methods.put(name, o.config()));
     List<HeldOutMeasurement> out = new ArrayList<>();
@@ -406,13 +430,16 @@ public final class PrunedModelSearch {
   }
 
   private ObjectNode resultJson(SearchResult search, Map<String, Observation> baselineObservations,
-      Optional<SearchResult> random, List<HeldOutMeasurement> heldOutMeasurements) {
+      Optional<SearchResult> random, Optional<SearchResult> paper, List<HeldOutMeasurement> heldOutMeasurements) {
     ObjectNode root = JSON.createObjectNode();
     root.put("task", target.taskId());
     root.put("best", search.best().format());
     root.put("bestScore", search.bestScore());
     root.set("bestMetrics", JSON.valueToTree(search.bestObservation().metrics()));
     root.put("stopReason", search.stopReason().name());
+    root.put("stopExplanation", search.stopExplanation());
+    search.noiseStd().ifPresent(n -> root.put("noiseStd", n));
+    search.confirmation().ifPresent(c -> root.set("confirmation", confirmationJson(c)));
     root.put("evaluations", search.trace().size());
     root.put("newEvaluations", search.newEvaluations());
     root.put("recoverySeed", recoverySeed);
@@ -420,6 +447,14 @@ public final class PrunedModelSearch {
     root.put("recoveryFingerprint", runner.fingerprint());
     root.put("space", space.describe());
     root.set("trace", traceJson(search));
+    paper.ifPresent(r -> {
+      ObjectNode node = root.putObject("paperProtocol");
+      node.put("best", r.best().format());
+      node.put("bestScore", r.bestScore());
+      node.put("stopReason", r.stopReason().name());
+      node.put("stopExplanation", r.stopExplanation());
+      node.set("trace", traceJson(r));
+    });
     random.ifPresent(r -> {
       ObjectNode node = root.putObject("randomSearch");
       node.put("best", r.best().format());
@@ -448,6 +483,36 @@ public final class PrunedModelSearch {
     return root;
   }
 
+  private static ObjectNode confirmationJson(Confirmation c) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("recommended", c.recommended().format());
+    node.put("reason", c.reason());
+    ArrayNode finalists = node.putArray("finalists");
+    for (Finalist f : c.finalists()) {
+      ObjectNode row = finalists.addObject();
+      row.put("config", f.config().format());
+      row.put("mean", f.mean());
+      putNumber(row, "standardError", f.standardError());
+      row.put("cost", f.cost());
+      ObjectNode scores = row.putObject("scores");
+      f.scores().entrySet().stream().sorted(Map.Entry.comparingByKey())
+          .forEach(e -> scores.put(Long.toString(e.getKey()), e.getValue()));
+    }
+    c.comparison().ifPresent(p -> {
+      ObjectNode cmp = node.putObject("comparison");
+      cmp.put("config", p.config().format());
+      cmp.put("baseline", p.baseline().format());
+      cmp.set("seeds", JSON.valueToTree(p.seeds()));
+      cmp.put("meanDifference", p.meanDifference());
+      cmp.put("standardError", p.standardError());
+      cmp.put("lower", p.lower());
+      cmp.put("upper", p.upper());
+      cmp.put("confidence", p.confidence());
+      cmp.put("verdict", p.verdict().name());
+    });
+    return node;
+  }
+
   private static ArrayNode traceJson(SearchResult search) {
     ArrayNode trace = JSON.createArrayNode();
     for (IterationRecord r : search.trace()) {
@@ -455,6 +520,7 @@ public final class PrunedModelSearch {
       row.put("index", r.index());
       row.put("phase", r.phase().name());
       row.put("config", r.config().format());
+      row.put("recoverySeed", r.seed());
       putNumber(row, "predicted", r.predicted());
       putNumber(row, "predictedStd", r.predictedStd());
       putNumber(row, "measured", r.observation().score());
@@ -531,6 +597,8 @@ public final class PrunedModelSearch {
     private final List<SearchListener> listeners = new ArrayList<>();
     private List<String> baselineNames = List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE);
     private boolean randomSearch;
+    private PerformanceModel paperModel;
+    private double paperThreshold;
     private final List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
     private final Map<String, long[]> heldOutTaskSeeds = new LinkedHashMap<>();
     private long[] heldOutSeeds;
@@ -646,6 +714,23 @@ public final class PrunedModelSearch {
         list.add(known);
       }
       this.baselineNames = List.copyOf(list);
+      return this;
+    }
+
+    /**
+     * Also runs the paper's protocol ({@link SearchSpec.Builder#paperProtocol}: its convergence rule, no
+     * anchor, no replicates) with the same budget, seeds and store, and measures its choice on the
+     * held-out tasks as {@link #RANKADAPTOR_PAPER}, so that a report can show what the default protocol
+     * changes. The model must be fresh (the main search's model has learned the target).
+     *
+     * @param threshold the convergence rule's threshold, in score units (the paper's: 0.01)
+     */
+    public Builder paperProtocol(PerformanceModel freshModel, double threshold) {
+      this.paperModel = Objects.requireNonNull(freshModel, "freshModel");
+      if (!(threshold >= 0) || !Double.isFinite(threshold)) {
+        throw new IllegalArgumentException("the convergence threshold must be finite and >= 0, got " + threshold);
+      }
+      this.paperThreshold = threshold;
       return this;
     }
 

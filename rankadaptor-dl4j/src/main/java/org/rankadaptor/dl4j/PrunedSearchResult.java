@@ -20,6 +20,7 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
  * @param baselines target-task observations of the comparison configurations, by name ({@code uniform}:
  *     rank 8 everywhere, {@code none}: no adapters, {@code lora*}); empty when baselines were turned off
  * @param randomSearch random search with the same budget, when asked for
+ * @param paperSearch the paper's protocol with the same budget, when asked for
  * @param heldOut every method's configuration measured on the held-out tasks, by recovery seed; empty
  *     without held-out tasks
  * @param sourceObservations successful source-task observations the meta-learning could draw on
@@ -36,6 +37,7 @@ public record PrunedSearchResult(
     RecoveredModel recovered,
     Map<String, Observation> baselines,
     Optional<SearchResult> randomSearch,
+    Optional<SearchResult> paperSearch,
     List<HeldOutMeasurement> heldOut,
     int sourceObservations,
     int recoveries,

@@ -106,8 +106,9 @@ final class ExperimentCommand implements Callable<Integer> {
           + "(blocks removed among layers 1..3) (default: ${DEFAULT-VALUE}).")
   List<String> settings;
 
-  @Option(names = "--evaluations", defaultValue = "8",
-      description = "Target fine-tunes of RankAdaptor and of random search, at most (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--evaluations", defaultValue = "12",
+      description = "Target fine-tunes of RankAdaptor (replicates included), of the paper's protocol and of random "
+          + "search, at most (default: ${DEFAULT-VALUE}).")
   int evaluations;
 
   @Option(names = "--source-configs", defaultValue = "5",
@@ -119,7 +120,8 @@ final class ExperimentCommand implements Callable<Integer> {
   int metaIterations;
 
   @Option(names = "--convergence", defaultValue = "0.01",
-      description = "Stop when |predicted - measured| is at most this, in -log perplexity (default: ${DEFAULT-VALUE}, the paper's).")
+      description = "The paper's protocol stops when |predicted - measured| is at most this, in -log perplexity "
+          + "(default: ${DEFAULT-VALUE}, the paper's).")
   double convergence;
 
   @Option(names = "--steps", defaultValue = "24", description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
@@ -288,7 +290,8 @@ final class ExperimentCommand implements Callable<Integer> {
           .maxEvaluations(evaluations)
           .performanceModel(new MlpPerformanceModel(rankSpace, mlp.withSeed(seed)
               .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())))
-          .searchOptions(s -> s.convergence(convergence, 1))
+          .paperProtocol(new MlpPerformanceModel(rankSpace, mlp.withSeed(seed)
+              .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)
           .heldOutSeeds(seeds)

@@ -18,12 +18,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.Evaluator;
+import org.rankadaptor.Finalist;
 import org.rankadaptor.IterationRecord;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
 import org.rankadaptor.PerformanceModel;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.SearchResult;
 import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
@@ -136,6 +138,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--predictor", defaultValue = "mlp", description = "mlp or ridge (default: ${DEFAULT-VALUE}).")
   Predictor predictor;
 
+  @Option(names = "--protocol", defaultValue = "default",
+      description = "default (anchor at uniform rank 8, replicates, the noise-aware stopping rule and a confirmation "
+          + "stage with a verdict) or paper (the paper's convergence rule, threshold 0.01, and its best single "
+          + "measurement) (default: ${DEFAULT-VALUE}).")
+  String protocol;
+
   @Option(names = "--meta-iterations", defaultValue = "400",
       description = "Reptile iterations of the MLP's meta-learning (default: ${DEFAULT-VALUE}, the paper's).")
   int metaIterations;
@@ -178,6 +186,9 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private void validateArguments() {
+    if (!protocol.equals("default") && !protocol.equals("paper")) {
+      throw usage("--protocol must be default or paper, got '" + protocol + "'");
+    }
     if (!(ratio > 0 && ratio < 1) && prune != Prune.none) {
       throw usage("--ratio must be in (0, 1), got " + ratio);
     }
@@ -318,6 +329,7 @@ final class RunCommand implements Callable<Integer> {
           .seed(seed)
           .maxEvaluations(evaluations)
           .performanceModel(performance)
+          .searchOptions(o -> protocol.equals("paper") ? o.paperProtocol() : o)
           .outputFolder(outputDir)
           .saveMergedModel(merge)
           .listener(new SearchConsole.SearchProgress(err))
@@ -326,6 +338,7 @@ final class RunCommand implements Callable<Integer> {
           .setting("recoveryDataFingerprint", data.fingerprint())
           .setting("prune", prune.name())
           .setting("predictor", predictor.name())
+          .setting("protocol", protocol)
           .setting("target", target.toString());
       settings.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       if (report != null) {
@@ -418,18 +431,30 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private void printTable(PrintWriter out, RankSpace space, PrunedSearchResult result) {
-    out.printf(Locale.ROOT, "%nRankAdaptor run on %s: %s; %d source observations, %d recoveries in this run; "
-        + "stopped: %s%n", target.taskId(), space.describe(), result.sourceObservations(), result.recoveries(),
-        result.search().stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-    out.printf(Locale.ROOT, "%3s  %-28s %10s %10s %12s  %s%n", "#", "ranks", "predicted", "measured", "metric", "");
-    for (IterationRecord r : result.search().trace()) {
-      out.printf(Locale.ROOT, "%3d  %-28s %10s %10s %12s  %s%n", r.index(), r.config().format(),
-          number(r.predicted()), number(r.observation().score()), metric(r.observation()),
-          r.reused() ? "from store" : "");
+    SearchResult search = result.search();
+    out.printf(Locale.ROOT, "%nRankAdaptor run on %s: %s; %d source observations, %d recoveries in this run%n",
+        target.taskId(), space.describe(), result.sourceObservations(), result.recoveries());
+    out.printf(Locale.ROOT, "stopped: %s%n", search.stopExplanation());
+    out.printf(Locale.ROOT, "%3s  %-13s %-28s %6s %10s %10s %12s  %s%n", "#", "phase", "ranks", "seed", "predicted",
+        "measured", "metric", "");
+    for (IterationRecord r : search.trace()) {
+      out.printf(Locale.ROOT, "%3d  %-13s %-28s %6d %10s %10s %12s  %s%n", r.index(),
+          r.phase().name().toLowerCase(Locale.ROOT), r.config().format(), r.seed(), number(r.predicted()),
+          number(r.observation().score()), metric(r.observation()), r.reused() ? "from store" : "");
     }
+    search.noiseStd().ifPresent(n -> out.printf(Locale.ROOT, "%nnoise between recovery seeds (one fine-tune's "
+        + "standard deviation, paired): %s%n", number(n)));
+    search.confirmation().ifPresent(c -> {
+      out.printf(Locale.ROOT, "%n%-28s %10s %10s %12s%n", "finalist", "mean", "std error", "LoRA cost");
+      for (Finalist f : c.finalists()) {
+        out.printf(Locale.ROOT, "%-28s %10s %10s %,12d%n", f.config().format(), number(f.mean()),
+            number(f.standardError()), f.cost());
+      }
+      out.printf(Locale.ROOT, "verdict: %s%n", c.reason());
+    });
     out.printf(Locale.ROOT, "%n%-14s %-28s %10s %12s%n", "", "ranks", "measured", "metric");
     out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", "best", result.best().format(),
-        number(result.search().bestScore()), metric(result.search().bestObservation()));
+        number(search.bestObservation().score()), metric(search.bestObservation()));
     for (Map.Entry<String, Observation> e : result.baselines().entrySet()) {
       String name = e.getKey().equals("uniform") ? "uniform rank 8" : "no recovery";
       out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", name, e.getValue().config().format(),
