@@ -1,6 +1,9 @@
 package org.rankadaptor.replay;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -45,7 +48,11 @@ import org.rankadaptor.RecoveryRunner;
  * <p>Immutable and thread-safe.
  */
 public final class RecoveryTable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict: content after a row's object and duplicate keys are errors, not silently dropped. */
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
 
   /**
    * One recovery.
