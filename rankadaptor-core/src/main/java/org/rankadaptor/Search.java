@@ -328,12 +328,15 @@ final class Search<M> {
         reason = best.config().format() + " is worse than " + a.config().format() + ": " + comparison.describe();
       }
       default -> {
-        boolean cheaper = best.cost() < a.cost();
-        recommended = cheaper ? best.config() : a.config();
+        // The cheaper one; at equal cost the better paired mean, which is the finalist's.
+        boolean keep = best.cost() <= a.cost();
+        recommended = keep ? best.config() : a.config();
+        String why = best.cost() < a.cost() ? "it needs fewer LoRA parameters (%d against %d)"
+            : best.cost() == a.cost() ? "it costs as many LoRA parameters (%d and %d) and had the better mean"
+            : "it needs fewer LoRA parameters (%d against %d)";
         reason = String.format(Locale.ROOT, "no detectable difference between %s and %s (%s); %s is recommended "
-                + "because it needs %s LoRA parameters (%d against %d)", best.config().format(), a.config().format(),
-            comparison.describe(), recommended.format(), cheaper ? "fewer" : "no more",
-            cheaper ? best.cost() : a.cost(), cheaper ? a.cost() : best.cost());
+                + "because " + why, best.config().format(), a.config().format(), comparison.describe(),
+            recommended.format(), keep ? best.cost() : a.cost(), keep ? a.cost() : best.cost());
       }
     }
     log.info("confirmation: {}", reason);

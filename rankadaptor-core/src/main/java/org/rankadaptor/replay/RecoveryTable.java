@@ -127,9 +127,15 @@ public final class RecoveryTable {
       for (Observation o : list) {
         cost += o.costSeconds();
         if (o.succeeded()) {
-          if (scores.put(o.taskId(), o.score()) != null) {
-            throw new IllegalArgumentException("two observations of " + o.taskId() + " for " + config.format()
-                + " with seed " + seed);
+          // A recovery measured again after a crash gives the same score (recovery is deterministic for a
+          // seed) and is kept once; a different score means the observations are not one recovery's.
+          Double before = scores.put(o.taskId(), o.score());
+          if (before != null && before != o.score()) {
+            throw new IllegalArgumentException("two different scores of " + o.taskId() + " for " + config.format()
+                + " with seed " + seed + ": " + before + " and " + o.score());
+          }
+          if (before != null) {
+            cost -= o.costSeconds();
           }
         } else {
           failure = o.failure();
