@@ -74,7 +74,7 @@ final class ReplayCommand implements Callable<Integer> {
         summaries.add(ReplayStrategies.run(strategy, replay, searches, budget));
       }
       String report = ReplayReport.markdown(replay, table, provenance, summaries, searches, budget,
-          "rankadaptor replay " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+          "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
       Files.createDirectories(outputDir);
       Files.writeString(outputDir.resolve("report.md"), report);
       new ObjectMapper().writerWithDefaultPrettyPrinter()

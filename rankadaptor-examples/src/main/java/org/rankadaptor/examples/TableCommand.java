@@ -230,7 +230,7 @@ final class TableCommand implements Callable<Integer> {
   private void writeProvenance(StoriesTestBed bed, PruningSetting pruning, StoriesTestBed.Pruned pruned,
       LoraRecoveryRunner runner, int configurations) throws IOException {
     Map<String, Object> p = new LinkedHashMap<>();
-    p.put("command", "rankadaptor table " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+    p.put("command", "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     p.put("setting", pruning.name());
     p.put("space", pruned.space().describe());
     p.put("configurations", configurations);
