@@ -158,6 +158,28 @@ public final class TableReplay {
     return seeds;
   }
 
+  /**
+   * The noise of one fine-tune in this table: the standard deviation of a score around its
+   * configuration's seed-averaged score plus its seed's shift shared by every configuration (the
+   * residual of an additive configuration-plus-seed fit over the space and the common seeds).
+   */
+  public double noise() {
+    double grand = ranked.stream().mapToDouble(truth::get).average().orElseThrow();
+    double[] seedMean = new double[seeds.size()];
+    for (int s = 0; s < seeds.size(); s++) {
+      long seed = seeds.get(s);
+      seedMean[s] = ranked.stream().mapToDouble(c -> table.score(c, seed, task).getAsDouble()).average().orElseThrow();
+    }
+    double ss = 0;
+    for (RankConfig c : ranked) {
+      for (int s = 0; s < seeds.size(); s++) {
+        double r = table.score(c, seeds.get(s), task).getAsDouble() - truth.get(c) - seedMean[s] + grand;
+        ss += r * r;
+      }
+    }
+    return Math.sqrt(ss / ((ranked.size() - 1) * (seeds.size() - 1)));
+  }
+
   /** The task the searches optimise and are judged on. */
   public String task() {
     return task;

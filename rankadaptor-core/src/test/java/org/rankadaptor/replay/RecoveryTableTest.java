@@ -93,6 +93,27 @@ class RecoveryTableTest {
   }
 
   @Test
+  void theReplaysNoiseIsWhatRemainsAfterConfigurationAndSeedEffects() {
+    org.rankadaptor.RankSpace space = org.rankadaptor.RankSpace.builder(2).candidates(2, 8).build();
+    List<RankConfig> configs = space.enumerate();
+    double[] seedShift = {0.3, -0.1, 0.05};
+    java.util.List<RecoveryTable.Row> additive = new java.util.ArrayList<>();
+    java.util.List<RecoveryTable.Row> noisy = new java.util.ArrayList<>();
+    for (int c = 0; c < configs.size(); c++) {
+      for (int s = 0; s < seedShift.length; s++) {
+        double clean = -2 + 0.01 * c + seedShift[s];
+        // A residual of +-0.02 in a checkerboard: it survives removing row and column means.
+        double residual = ((c + s) % 2 == 0 ? 0.02 : -0.02) * (c < 2 ? 1 : -1);
+        additive.add(new RecoveryTable.Row(configs.get(c), s, Map.of("v", clean), 1, Optional.empty()));
+        noisy.add(new RecoveryTable.Row(configs.get(c), s, Map.of("v", clean + residual), 1, Optional.empty()));
+      }
+    }
+    assertThat(new TableReplay(RecoveryTable.of(additive), space, "v").noise()).isCloseTo(0.0,
+        org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(new TableReplay(RecoveryTable.of(noisy), space, "v").noise()).isPositive();
+  }
+
+  @Test
   void aSecondRowForTheSameConfigurationAndSeedIsAnError() throws IOException {
     Path file = dir.resolve("dup.jsonl");
     String row = "{\"config\":\"8,2,4,8\",\"seed\":1,\"scores\":{\"v\":-2.0},\"costSeconds\":1}";

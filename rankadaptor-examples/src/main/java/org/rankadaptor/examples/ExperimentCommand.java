@@ -1,6 +1,5 @@
 package org.rankadaptor.examples;
 
-import com.google.common.hash.Hashing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -14,49 +13,27 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
-import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.Provenance;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
-import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
-import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
-import org.rankadaptor.dl4j.io.Llama2cTokenizer;
-import org.rankadaptor.dl4j.llama.GenerationSettings;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
-import org.rankadaptor.dl4j.prune.BlockImportance;
-import org.rankadaptor.dl4j.prune.CalibrationSet;
-import org.rankadaptor.dl4j.prune.DepthPruner;
-import org.rankadaptor.dl4j.prune.DepthPruningResult;
-import org.rankadaptor.dl4j.prune.DepthPruningSettings;
-import org.rankadaptor.dl4j.prune.GroupReduction;
-import org.rankadaptor.dl4j.prune.Importance;
-import org.rankadaptor.dl4j.prune.ScoredUnit;
-import org.rankadaptor.dl4j.prune.WidthPruner;
-import org.rankadaptor.dl4j.prune.WidthPruningResult;
-import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.dl4j.recover.RecoverySettings;
-import org.rankadaptor.dl4j.recover.TextWindows;
-import org.rankadaptor.dl4j.recover.TrainingData;
 import org.rankadaptor.dl4j.recover.TrainingLog;
 import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 import org.rankadaptor.examples.ExperimentReport.SettingRun;
@@ -85,8 +62,6 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file or a search failed (the message says which)", "2:invalid arguments"})
 final class ExperimentCommand implements Callable<Integer> {
-
-  private static final Pattern SETTING = Pattern.compile("(width):(0?\\.\\d+)|(depth):(\\d+)");
 
   /** Tokens scored on each source task. */
   private static final int SOURCE_TOKENS = 4096;
@@ -163,13 +138,8 @@ final class ExperimentCommand implements Callable<Integer> {
   private List<PruningSetting> validateArguments() {
     List<PruningSetting> out = new ArrayList<>();
     for (String s : settings) {
-      Matcher m = SETTING.matcher(s.trim());
-      if (!m.matches()) {
-        throw usage("--settings: '" + s + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS");
-      }
-      PruningSetting setting = m.group(1) != null
-          ? PruningSetting.width(Double.parseDouble(m.group(2)))
-          : PruningSetting.depth(Integer.parseInt(m.group(4)));
+      PruningSetting setting = PruningSetting.parse(s).orElseThrow(() ->
+          usage("--settings: '" + s + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
       if (setting.isWidth() && !(setting.share() > 0 && setting.share() < 1)) {
         throw usage("--settings: width share must be in (0, 1), got " + setting.share());
       }

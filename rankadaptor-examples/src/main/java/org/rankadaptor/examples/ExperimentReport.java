@@ -56,6 +56,24 @@ final class ExperimentReport {
   /** A pruning setting of the experiment. */
   record PruningSetting(boolean isWidth, double share, int blocks) {
 
+    private static final java.util.regex.Pattern FORM =
+        java.util.regex.Pattern.compile("(width):(0?\\.\\d+)|(depth):(\\d+)");
+
+    /**
+     * Parses {@code width:SHARE} or {@code depth:BLOCKS}.
+     *
+     * @return empty when the text has neither form
+     */
+    static java.util.Optional<PruningSetting> parse(String text) {
+      java.util.regex.Matcher m = FORM.matcher(text.trim());
+      if (!m.matches()) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of(m.group(1) != null
+          ? width(Double.parseDouble(m.group(2)))
+          : depth(Integer.parseInt(m.group(4))));
+    }
+
     static PruningSetting width(double share) {
       return new PruningSetting(true, share, 0);
     }

@@ -44,7 +44,7 @@ final class ReplayReport {
     }
     sb.append(String.format(Locale.ROOT, "%nSeed noise in this table: the standard deviation of a configuration's "
         + "score across seeds, after removing each seed's shift shared by all configurations, is %.5f; the "
-        + "seed-averaged scores of the space spread with standard deviation %.5f.%n%n", residualNoise(table, replay),
+        + "seed-averaged scores of the space spread with standard deviation %.5f.%n%n", replay.noise(),
         spread(replay)));
     sb.append("Command: `").append(command).append("`\n");
     return sb.toString();
@@ -79,29 +79,6 @@ final class ReplayReport {
       }
     }
     return root;
-  }
-
-  /** The residual standard deviation of a config-plus-seed additive fit over the space and the common seeds. */
-  static double residualNoise(RecoveryTable table, TableReplay replay) {
-    List<RankConfig> configs = replay.ranked();
-    List<Long> seeds = replay.seeds();
-    String task = replay.task();
-    double grand = configs.stream().mapToDouble(replay::truth).average().orElseThrow();
-    double[] seedMean = new double[seeds.size()];
-    for (int s = 0; s < seeds.size(); s++) {
-      long seed = seeds.get(s);
-      seedMean[s] = configs.stream().mapToDouble(c -> table.score(c, seed, task).getAsDouble()).average()
-          .orElseThrow();
-    }
-    double ss = 0;
-    for (RankConfig c : configs) {
-      for (int s = 0; s < seeds.size(); s++) {
-        double r = table.score(c, seeds.get(s), task).getAsDouble() - replay.truth(c) - seedMean[s] + grand;
-        ss += r * r;
-      }
-    }
-    int df = (configs.size() - 1) * (seeds.size() - 1);
-    return Math.sqrt(ss / df);
   }
 
   static double spread(TableReplay replay) {

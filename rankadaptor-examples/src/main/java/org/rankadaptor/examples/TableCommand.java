@@ -59,8 +59,6 @@ import picocli.CommandLine.Option;
     exitCodeList = {"0:done", "1:a file or a recovery failed (the message says which)", "2:invalid arguments"})
 final class TableCommand implements Callable<Integer> {
 
-  private static final Pattern SETTING = Pattern.compile("(width):(0?\\.\\d+)|(depth):(\\d+)");
-
   private static final Pattern SHARD = Pattern.compile("(\\d+)/(\\d+)");
 
   /** Tokens scored on each source task, as in the experiment. */
@@ -269,13 +267,8 @@ final class TableCommand implements Callable<Integer> {
   }
 
   private PruningSetting parseSetting() {
-    Matcher m = SETTING.matcher(setting.trim());
-    if (!m.matches()) {
-      throw usage("--setting: '" + setting + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS");
-    }
-    return m.group(1) != null
-        ? PruningSetting.width(Double.parseDouble(m.group(2)))
-        : PruningSetting.depth(Integer.parseInt(m.group(4)));
+    return PruningSetting.parse(setting).orElseThrow(() ->
+        usage("--setting: '" + setting + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
   }
 
   private int[] parseShard() {

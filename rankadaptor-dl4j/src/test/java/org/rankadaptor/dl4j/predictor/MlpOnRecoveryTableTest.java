@@ -41,7 +41,7 @@ class MlpOnRecoveryTableTest {
   void eightyPercentIntervalsCoverHeldOutMeasurements() {
     RecoveryTable table = RecoveryTable.read(TABLE);
     long seed = table.commonSeeds().get(0);
-    double noise = residualNoise(table);
+    double noise = new TableReplay(table, SPACE, TASK).noise();
     double z = 1.2816; // two-sided 80 %
     int covered = 0;
     int total = 0;
@@ -102,36 +102,5 @@ class MlpOnRecoveryTableTest {
     assertThat(search).as("mean regret of the default search %s, random search %s", search, random)
         .isLessThanOrEqualTo(0.5 * random);
     assertThat(falseBetter).isLessThanOrEqualTo(1);
-  }
-
-  /** The standard deviation of one score around its configuration's mean after each seed's shared shift. */
-  static double residualNoise(RecoveryTable table) {
-    List<RankConfig> configs = table.configs();
-    List<Long> seeds = table.commonSeeds();
-    double[][] y = new double[configs.size()][seeds.size()];
-    double grand = 0;
-    for (int c = 0; c < configs.size(); c++) {
-      for (int s = 0; s < seeds.size(); s++) {
-        y[c][s] = table.score(configs.get(c), seeds.get(s), TASK).getAsDouble();
-        grand += y[c][s];
-      }
-    }
-    grand /= configs.size() * seeds.size();
-    double[] rowMean = new double[configs.size()];
-    double[] colMean = new double[seeds.size()];
-    for (int c = 0; c < configs.size(); c++) {
-      for (int s = 0; s < seeds.size(); s++) {
-        rowMean[c] += y[c][s] / seeds.size();
-        colMean[s] += y[c][s] / configs.size();
-      }
-    }
-    double ss = 0;
-    for (int c = 0; c < configs.size(); c++) {
-      for (int s = 0; s < seeds.size(); s++) {
-        double r = y[c][s] - rowMean[c] - colMean[s] + grand;
-        ss += r * r;
-      }
-    }
-    return Math.sqrt(ss / ((configs.size() - 1) * (seeds.size() - 1)));
   }
 }
