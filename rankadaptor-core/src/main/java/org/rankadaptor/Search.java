@@ -274,6 +274,14 @@ final class Search<M> {
     // remaining contender is left out of the comparison.
     List<RankConfig> alive = new ArrayList<>(contenders);
     alive.removeIf(c -> seeds.stream().anyMatch(s -> attempted.contains(new Key(c, s)) && !measured(c, s)));
+    // When the budget ran out within a seed, a finalist it did not reach leaves rather than the seed,
+    // as long as the anchor and another finalist keep every seed.
+    List<RankConfig> complete = alive.stream().filter(c -> seeds.stream().allMatch(s -> measured(c, s))).toList();
+    boolean anchorKept = spec.anchor().map(complete::contains).orElse(true)
+        || spec.anchor().filter(alive::contains).isEmpty();
+    if (complete.size() >= 2 && complete.size() < alive.size() && anchorKept) {
+      alive = new ArrayList<>(complete);
+    }
     List<Long> common = new ArrayList<>();
     common.add(primarySeed);
     for (long seed : seeds) {

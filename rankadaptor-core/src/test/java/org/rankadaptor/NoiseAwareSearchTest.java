@@ -106,6 +106,19 @@ class NoiseAwareSearchTest {
   }
 
   @Test
+  void aBudgetThatEndsWithinASeedDropsTheFinalistItDidNotReachNotTheSeed() {
+    DemoObjective shape = DemoObjective.create(SPACE, 4);
+    SearchResult result = RankAdaptor.search(spec(new PairedObjective(shape::trueScore, 0.05, 0.01), 1)
+        .maxEvaluations(8).stoppingRule(StoppingRule.never()).build());
+    assertThat(result.fineTunes()).isEqualTo(8);
+    Confirmation c = result.confirmation().orElseThrow();
+    assertThat(c.finalists()).allMatch(f -> f.seeds().size() == 3);
+    assertThat(c.finalists()).anyMatch(f -> f.config().equals(SPACE.uniform(8)));
+    assertThat(c.finalists()).hasSizeGreaterThanOrEqualTo(2);
+    c.comparison().ifPresent(p -> assertThat(p.seeds()).hasSize(3));
+  }
+
+  @Test
   void aClearlyBetterConfigurationIsFoundAndJudgedBetterWithAnInterval() {
     RankConfig winner = RankConfig.of(8, 12, 2, 12, 2, 8);
     // Uniform rank 8 and everything else sit at 0; the winner is 10 noise units above.

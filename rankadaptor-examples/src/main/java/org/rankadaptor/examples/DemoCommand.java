@@ -94,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--evaluations",
-      description = "Budget of target evaluations (default: 8; with --synthetic 30 per strategy).")
+      description = "Budget of target fine-tunes, replicates included (default: 8; with --synthetic 30 per strategy).")
   Integer evaluations;
 
   @Option(names = "--out", paramLabel = "DIR",
@@ -276,8 +276,10 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.printf(Locale.ROOT, "%-22s %-16s %10s %12s %12s%n", "unpruned (reference)", "-", number(unpruned.score()),
         String.format(Locale.ROOT, "ppl %.3f", unpruned.metrics().get("ppl")), "-");
-    out.printf(Locale.ROOT, "%nScores are -log(perplexity), higher is better; one recovery seed (%d), so differences "
-        + "of a few hundredths are within seed noise.%n", seed);
+    out.printf(Locale.ROOT, "%nScores are -log(perplexity), higher is better, with recovery seed %d; the search "
+        + "decided on paired means over more seeds:%n", seed);
+    out.printf(Locale.ROOT, "stopped: %s%n", result.search().stopExplanation());
+    result.search().confirmation().ifPresent(c -> out.printf(Locale.ROOT, "verdict: %s%n", c.reason()));
     if (outputDir != null) {
       out.printf(Locale.ROOT, "written to %s (%s, %s%s)%n", outputDir, PrunedModelSearch.RESULT_FILE,
           PrunedModelSearch.PROVENANCE_FILE,

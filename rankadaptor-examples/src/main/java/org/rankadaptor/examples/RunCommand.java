@@ -129,7 +129,8 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--source-configs", defaultValue = "3", description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
   int sourceConfigs;
 
-  @Option(names = "--evaluations", defaultValue = "10", description = "Budget of target evaluations (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--evaluations", defaultValue = "10",
+      description = "Budget of target fine-tunes, replicates included (default: ${DEFAULT-VALUE}).")
   int evaluations;
 
   @Option(names = "--ranks", split = ",", defaultValue = "2,4,6,8,10,12", description = "Candidate ranks of searched layers (default: ${DEFAULT-VALUE}).")
