@@ -63,6 +63,13 @@ import picocli.CommandLine.Option;
     exitCodeList = {"0:done", "1:a file or a search failed (the message says which)", "2:invalid arguments"})
 final class ExperimentCommand implements Callable<Integer> {
 
+  /**
+   * Where the held-out recovery seeds start, counted from the seed. The searches recover with the seed
+   * and the next few (replicates and confirmation); held-out measurements with those same recoveries
+   * would carry the luck the choice was made on, so they use seeds no search uses.
+   */
+  static final int HELD_OUT_SEED_OFFSET = 100;
+
   /** Tokens scored on each source task. */
   private static final int SOURCE_TOKENS = 4096;
 
@@ -103,7 +110,8 @@ final class ExperimentCommand implements Callable<Integer> {
   int steps;
 
   @Option(names = "--seeds", defaultValue = "3",
-      description = "Recovery seeds of the held-out measurements, the search's first (default: ${DEFAULT-VALUE}).")
+      description = "Recovery seeds of the held-out measurements: SEED+100, SEED+101, ..., none of them a seed the "
+          + "searches chose with (default: ${DEFAULT-VALUE}).")
   int heldOutSeeds;
 
   @Option(names = "--zero-shot-seeds", defaultValue = "1",
@@ -199,7 +207,7 @@ final class ExperimentCommand implements Callable<Integer> {
             SOURCE_TOKENS));
     long[] seeds = new long[heldOutSeeds];
     for (int i = 0; i < seeds.length; i++) {
-      seeds[i] = seed + i;
+      seeds[i] = seed + HELD_OUT_SEED_OFFSET + i;
     }
     long[] zeroShotSeedValues = Arrays.copyOf(seeds, zeroShotSeeds);
     List<Evaluator<RecoveredModel>> zeroShot = new ArrayList<>();

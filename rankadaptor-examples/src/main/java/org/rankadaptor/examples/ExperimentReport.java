@@ -17,9 +17,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.Optional;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.IterationRecord;
 import org.rankadaptor.Observation;
+import org.rankadaptor.PairedComparison;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
@@ -494,7 +497,8 @@ final class ExperimentReport {
         + "single measurement.%n", setup.metaIterations(), setup.sourceConfigs(), setup.evaluations(),
         setup.convergence()));
     md.append("- **Seeds**: everything from seed ").append(setup.seed()).append("; held-out recoveries with seeds ")
-        .append(seedList()).append(" (the search itself uses the first).\n");
+        .append(seedList()).append(", none of them a seed any search chose with (the searches recover with ")
+        .append(setup.seed()).append(" and, for replicates and confirmation, the next two).\n");
     md.append("- **Command**: `rankadaptor ").append(setup.command()).append("`\n");
     md.append("- **Inputs**:\n");
     for (Map.Entry<String, Path> f : setup.files().entrySet()) {
@@ -521,41 +525,72 @@ final class ExperimentReport {
     if (runs.stream().anyMatch(r -> r.result().randomSearch().isPresent())) {
       out.add(comparison(PrunedModelSearch.RANDOM_SEARCH, "random search's choice"));
     }
+    if (runs.stream().anyMatch(r -> r.result().paperSearch().isPresent())) {
+      out.add(comparison(PrunedModelSearch.RANKADAPTOR_PAPER, "the paper's protocol's choice"));
+    }
     out.add(searchFinding());
     out.add(zeroShotFinding());
     return out;
   }
 
+  /**
+   * RankAdaptor's held-out test perplexity against another method's, paired by recovery seed: per setting
+   * the mean difference and its 95 % Student-t interval, and how many settings it is better, worse or not
+   * distinguishable in.
+   */
   private String comparison(String other, String otherName) {
     int better = 0;
-    int clearlyBetter = 0;
     int worse = 0;
-    int clearlyWorse = 0;
+    int same = 0;
     List<String> details = new ArrayList<>();
     for (SettingRun run : runs) {
-      Stat ra = heldOut(run.result(), PrunedModelSearch.RANKADAPTOR, TEST_PPL);
-      Stat b = heldOut(run.result(), other, TEST_PPL);
-      if (b.n() == 0 || ra.n() == 0) {
+      Optional<PairedComparison> c = pairedTestPerplexity(run.result(), PrunedModelSearch.RANKADAPTOR, other);
+      if (c.isEmpty()) {
         continue;
       }
-      double diff = ra.mean() - b.mean();
-      double noise = 2 * Math.sqrt(ra.se() * ra.se() + b.se() * b.se());
-      boolean clear = Math.abs(diff) > noise && noise > 0;
-      if (diff < 0) {
+      PairedComparison p = c.get();
+      // Perplexity: lower is better, so an interval below zero means RankAdaptor is better.
+      if (p.upper() < 0) {
         better++;
-        clearlyBetter += clear ? 1 : 0;
-      } else if (diff > 0) {
+      } else if (p.lower() > 0) {
         worse++;
-        clearlyWorse += clear ? 1 : 0;
+      } else {
+        same++;
       }
-      details.add(String.format(Locale.ROOT, "%s %+.3f", run.setting().label().toLowerCase(Locale.ROOT), diff));
+      details.add(String.format(Locale.ROOT, "%s %+.3f [%+.3f, %+.3f]", run.setting().label().toLowerCase(Locale.ROOT),
+          p.meanDifference(), p.lower(), p.upper()));
     }
-    int compared = details.size();
-    return String.format(Locale.ROOT, "Against %s, RankAdaptor's ranks gave lower held-out test perplexity in %d of "
-        + "%d settings (%d beyond two standard errors of the seed spread), higher in %d (%d beyond) and the same in "
-        + "%d. Differences in perplexity, RankAdaptor minus %s: %s.", otherName, better, runs.size(), clearlyBetter,
-        worse, clearlyWorse, compared - better - worse, other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : "random search",
-        String.join(", ", details));
+    return String.format(Locale.ROOT, "Against %s, paired by recovery seed on held-out test perplexity, RankAdaptor's "
+        + "ranks were better in %d of %d settings, worse in %d, and not distinguishable in %d (95 %% interval of the "
+        + "mean difference containing 0). Differences in perplexity, RankAdaptor minus %s, with 95 %% intervals: %s.",
+        otherName, better, runs.size(), worse, same,
+        other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : other.equals(PrunedModelSearch.RANDOM_SEARCH)
+            ? "random search" : "the paper's protocol", String.join(", ", details));
+  }
+
+  /** Test perplexity of {@code method} minus {@code other}'s, over the seeds both were measured with. */
+  static Optional<PairedComparison> pairedTestPerplexity(PrunedSearchResult result, String method, String other) {
+    Map<Long, Double> a = new TreeMap<>();
+    Map<Long, Double> b = new TreeMap<>();
+    for (HeldOutMeasurement m : result.heldOut()) {
+      if (m.observation().taskId().equals(TEST_PPL) && m.observation().succeeded()) {
+        if (m.method().equals(method)) {
+          a.put(m.recoverySeed(), value(m.observation()));
+        } else if (m.method().equals(other)) {
+          b.put(m.recoverySeed(), value(m.observation()));
+        }
+      }
+    }
+    List<Long> seeds = a.keySet().stream().filter(b::containsKey).toList();
+    if (seeds.size() < 2 || method.equals(other)) {
+      return Optional.empty();
+    }
+    double[] d = seeds.stream().mapToDouble(k -> a.get(k) - b.get(k)).toArray();
+    RankConfig config = result.heldOut().stream().filter(m -> m.method().equals(method)).findFirst().orElseThrow()
+        .config();
+    RankConfig baseline = result.heldOut().stream().filter(m -> m.method().equals(other)).findFirst().orElseThrow()
+        .config();
+    return Optional.of(PairedComparison.of(config, baseline, seeds, d, 0.95));
   }
 
   private String searchFinding() {
