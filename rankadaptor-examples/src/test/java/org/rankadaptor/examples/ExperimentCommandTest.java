@@ -84,7 +84,7 @@ class ExperimentCommandTest {
       JsonNode methods = setting.path("methods");
       long budget = methods.path("uniform").path("trainableParameters").asLong();
       assertThat(budget).isPositive();
-      for (String method : List.of("none", "uniform", "lora*", "random", "rankadaptor")) {
+      for (String method : List.of("none", "uniform", "lora*", "random", "rankadaptor-paper", "rankadaptor")) {
         assertThat(methods.path(method).path("trainableParameters").asLong()).as(method).isBetween(0L, budget);
         // Test perplexity is measured with both seeds; zero-shot with the first only.
         assertThat(methods.path(method).path("heldOut").path("tinystories-test").path("n").asInt()).isEqualTo(2);
@@ -98,6 +98,17 @@ class ExperimentCommandTest {
         assertThat(RankConfig.parse(methods.path("rankadaptor").path("ranks").asText()).length()).isEqualTo(4);
       }
     }
+  }
+
+  @Test
+  void heldOutSeedsAreNoneOfTheSearchesSeedsAndFindingsArePaired() throws IOException {
+    String report = Files.readString(dir.resolve("out/report.md"));
+    // Seed 7: the searches recover with 7, 8, 9; the held-out measurements with 107 and 108.
+    assertThat(report).contains("107, 108").contains("paired by recovery seed").contains("the paper's protocol's choice");
+    for (String setting : List.of("Width 30 %", "Depth 1 block")) {
+      assertThat(report).contains("| " + setting + " | RankAdaptor, paper's protocol |");
+    }
+    assertThat(report).contains("Why each search stopped and what it recommended");
   }
 
   @Test
