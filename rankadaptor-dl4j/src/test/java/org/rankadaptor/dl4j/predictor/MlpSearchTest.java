@@ -65,6 +65,23 @@ class MlpSearchTest {
         .isLessThan(median(randomRegret));
   }
 
+  /**
+   * On a space small enough to enumerate, greedy choices have no randomness of their own: what differs
+   * between search seeds is the model's initialisation, which the search seed now drives.
+   */
+  @Test
+  void theSearchSeedReachesTheModelOnAnEnumeratedSpace() {
+    RankSpace small = RankSpace.builder(4).searchLayers(1, 2).build();
+    DemoObjective objective = DemoObjective.create(small, 3);
+    MlpConfig config = MlpConfig.paper().withEnsembleSize(2);
+    java.util.function.LongFunction<java.util.List<org.rankadaptor.RankConfig>> trajectory = seed ->
+        RankAdaptor.search(SearchSpec.builder(new MlpPerformanceModel(small, config), objective, objective)
+                .seed(seed).recoverySeed(5).maxEvaluations(10).build())
+            .trace().stream().map(IterationRecord::config).toList();
+    assertThat(trajectory.apply(1)).isEqualTo(trajectory.apply(1));
+    assertThat(trajectory.apply(1)).isNotEqualTo(trajectory.apply(2));
+  }
+
   @Test
   void upperConfidenceBoundRunsOnTheEnsemble() {
     DemoObjective objective = DemoObjective.task(SPACE, 7, 0, 0.0, 0.01);
