@@ -270,85 +270,10 @@ final class Search<M> {
         }
       }
     }
-    // A contender whose recovery failed on a seed leaves; a seed the budget did not reach for every
-    // remaining contender is left out of the comparison.
-    List<RankConfig> alive = new ArrayList<>(contenders);
-    alive.removeIf(c -> seeds.stream().anyMatch(s -> attempted.contains(new Key(c, s)) && !measured(c, s)));
-    // When the budget ran out within a seed, a finalist it did not reach leaves rather than the seed,
-    // as long as the anchor and another finalist keep every seed.
-    List<RankConfig> complete = alive.stream().filter(c -> seeds.stream().allMatch(s -> measured(c, s))).toList();
-    boolean anchorKept = spec.anchor().map(complete::contains).orElse(true)
-        || spec.anchor().filter(alive::contains).isEmpty();
-    if (complete.size() >= 2 && complete.size() < alive.size() && anchorKept) {
-      alive = new ArrayList<>(complete);
-    }
-    List<Long> common = new ArrayList<>();
-    common.add(primarySeed);
-    for (long seed : seeds) {
-      if (alive.stream().allMatch(c -> measured(c, seed))) {
-        common.add(seed);
-      }
-    }
-    List<Finalist> finalists = new ArrayList<>();
-    for (RankConfig c : alive) {
-      finalists.add(finalist(c, common));
-    }
-    if (finalists.isEmpty()) {
-      throw new RankAdaptorException("the confirmation stage on " + taskId + " has no finalist measured with "
-          + "every seed " + common);
-    }
-    finalists.sort(Comparator.comparingDouble(Finalist::mean).reversed().thenComparing(Finalist::config));
-    Finalist best = finalists.get(0);
-    Optional<RankConfig> anchor = spec.anchor();
-    Optional<Finalist> anchorFinalist =
-        anchor.flatMap(a -> finalists.stream().filter(f -> f.config().equals(a)).findFirst());
-    if (anchorFinalist.isEmpty() || best.config().equals(anchor.get())) {
-      String reason = anchorFinalist.isPresent()
-          ? String.format(Locale.ROOT, "the anchor %s had the best mean over %d paired seeds (%.5f)",
-              best.config().format(), common.size(), best.mean())
-          : String.format(Locale.ROOT, "%s had the best mean over %d paired seeds (%.5f)%s", best.config().format(),
-              common.size(), best.mean(), anchor.isPresent() ? "; the anchor could not be compared" : "");
-      return new Confirmation(finalists, Optional.empty(), best.config(), reason);
-    }
-    Finalist a = anchorFinalist.get();
-    double[] differences = new double[common.size()];
-    for (int i = 0; i < differences.length; i++) {
-      differences[i] = best.scores().get(common.get(i)) - a.scores().get(common.get(i));
-    }
-    if (common.size() < 2) {
-      return new Confirmation(finalists, Optional.empty(), best.config(),
-          "one paired seed only: " + best.config().format() + " measured best, no interval can be given");
-    }
-    // Bonferroni: the best of several finalists is compared, so each comparison gets a share of the error.
-    int compared = finalists.size() - 1;
-    double confidence = 1 - (1 - spec.confidence()) / compared;
-    PairedComparison comparison =
-        PairedComparison.of(best.config(), a.config(), common, differences, confidence);
-    RankConfig recommended;
-    String reason;
-    switch (comparison.verdict()) {
-      case BETTER -> {
-        recommended = best.config();
-        reason = best.config().format() + " is better than " + a.config().format() + ": " + comparison.describe();
-      }
-      case WORSE -> {
-        recommended = a.config();
-        reason = best.config().format() + " is worse than " + a.config().format() + ": " + comparison.describe();
-      }
-      default -> {
-        // The cheaper one; at equal cost the better paired mean, which is the finalist's.
-        boolean keep = best.cost() <= a.cost();
-        recommended = keep ? best.config() : a.config();
-        String why = best.cost() < a.cost() ? "it needs fewer LoRA parameters (%d against %d)"
-            : best.cost() == a.cost() ? "it costs as many LoRA parameters (%d and %d) and had the better mean"
-            : "it needs fewer LoRA parameters (%d against %d)";
-        reason = String.format(Locale.ROOT, "no detectable difference between %s and %s (%s); %s is recommended "
-                + "because " + why, best.config().format(), a.config().format(), comparison.describe(),
-            recommended.format(), keep ? best.cost() : a.cost(), keep ? a.cost() : best.cost());
-      }
-    }
-    log.info("confirmation: {}", reason);
-    return new Confirmation(finalists, Optional.of(comparison), recommended, reason);
+    Confirmation confirmation = ConfirmationStage.decide(contenders, primarySeed, seeds, scores,
+        (c, seed) -> attempted.contains(new Key(c, seed)), spec.anchor(), space, spec.confidence(), taskId);
+    log.info("confirmation: {}", confirmation.reason());
+    return confirmation;
   }
 
   /**
@@ -372,28 +297,6 @@ final class Search<M> {
       }
     }
     return out;
-  }
-
-  private boolean measured(RankConfig config, long seed) {
-    return scores.getOrDefault(config, Map.of()).containsKey(seed);
-  }
-
-  private Finalist finalist(RankConfig config, List<Long> seeds) {
-    Map<Long, Double> s = new TreeMap<>();
-    double sum = 0;
-    for (long seed : seeds) {
-      double v = scores.get(config).get(seed);
-      s.put(seed, v);
-      sum += v;
-    }
-    double mean = sum / seeds.size();
-    double ss = 0;
-    for (double v : s.values()) {
-      ss += (v - mean) * (v - mean);
-    }
-    double se = seeds.size() > 1 ? Math.sqrt(ss / (seeds.size() - 1) / seeds.size()) : Double.NaN;
-    long cost = space.trainableParameters(config).orElse((long) config.totalRank());
-    return new Finalist(config, s, mean, se, cost);
   }
 
   /**
