@@ -94,9 +94,11 @@ final class ConfirmationStage {
         // The cheaper one; at equal cost the better paired mean, which is the finalist's.
         boolean keep = best.cost() <= a.cost();
         RankConfig recommended = keep ? best.config() : a.config();
+        // Without a budget the space cannot price parameters, and total rank stands in for them.
+        String unit = space.budget().isPresent() ? "LoRA parameters" : "units of total rank";
         String why = best.cost() == a.cost()
-            ? String.format(Locale.ROOT, "it costs as many LoRA parameters (%d) and had the better mean", a.cost())
-            : String.format(Locale.ROOT, "it needs fewer LoRA parameters (%d against %d)",
+            ? String.format(Locale.ROOT, "it costs as many %s (%d) and had the better mean", unit, a.cost())
+            : String.format(Locale.ROOT, "it needs fewer %s (%d against %d)", unit,
                 Math.min(best.cost(), a.cost()), Math.max(best.cost(), a.cost()));
         yield new Confirmation(finalists, Optional.of(comparison), recommended, String.format(Locale.ROOT,
             "no detectable difference between %s and %s (%s); %s is recommended because %s", best.config().format(),
