@@ -13,13 +13,17 @@ package org.rankadaptor;
  * RankConfig ranks = result.best();
  * }</pre>
  *
- * <p>The search follows the paper's three phases. Initialization: the performance model is
- * meta-learned from the store's observations of other tasks, then optional seeded warm-up
- * configurations are recovered and evaluated. Iteration: many configurations are sampled, scored by
- * the model, and the best one not yet evaluated (by the acquisition rule) is recovered and evaluated for
- * real; the observation is stored and fed back to the model. Convergence: the search stops when the
- * predicted and measured scores agree within the threshold for the required number of consecutive
- * iterations, or when the evaluation or wall-time budget is spent.
+ * <p>The search follows the paper's phases, made to stand up to seed noise. Initialization: the
+ * performance model is meta-learned from the store's observations of other tasks, then the anchor
+ * (uniform rank 8 by default) and optional seeded warm-up configurations are recovered and evaluated.
+ * Iteration: many configurations are sampled, scored by the model, and the best one not yet evaluated
+ * (by the acquisition rule) is recovered and evaluated for real; the observation is stored and fed back
+ * to the model; the anchor and the incumbent are replicated with a second recovery seed to measure the
+ * noise. Exploration stops by the {@link StoppingRule} (by default when no candidate is expected to beat
+ * the incumbent by more than that noise) or when only the confirmation's fine-tunes are left.
+ * Confirmation: the anchor and the finalists are evaluated with further paired seeds; the best paired
+ * mean wins, with a verdict against the anchor ({@link SearchResult#confirmation()}).
+ * {@link SearchSpec.Builder#paperProtocol()} runs the paper's loop as published.
  */
 public final class RankAdaptor {
   private RankAdaptor() {}

@@ -660,7 +660,7 @@ public final class PrunedModelSearch {
       return this;
     }
 
-    /** Budget of target evaluations (default 30). */
+    /** Budget of target fine-tunes, replicates and confirmation included (default 30). */
     public Builder maxEvaluations(int value) {
       if (value < 1) {
         throw new IllegalArgumentException("max evaluations must be at least 1, got " + value);
