@@ -22,10 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
-import org.rankadaptor.Confirmation;
 import org.rankadaptor.Evaluator;
-import org.rankadaptor.Finalist;
-import org.rankadaptor.IterationRecord;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
 import org.rankadaptor.PerformanceModel;
@@ -433,40 +430,19 @@ public final class PrunedModelSearch {
       Optional<SearchResult> random, Optional<SearchResult> paper, List<HeldOutMeasurement> heldOutMeasurements) {
     ObjectNode root = JSON.createObjectNode();
     root.put("task", target.taskId());
-    root.put("best", search.best().format());
-    root.put("bestScore", search.bestScore());
-    root.set("bestMetrics", JSON.valueToTree(search.bestObservation().metrics()));
-    root.put("stopReason", search.stopReason().name());
-    root.put("stopExplanation", search.stopExplanation());
-    search.noiseStd().ifPresent(n -> root.put("noiseStd", n));
-    search.confirmation().ifPresent(c -> root.set("confirmation", confirmationJson(c)));
-    root.put("evaluations", search.trace().size());
-    root.put("newEvaluations", search.newEvaluations());
+    SearchResultJson.write(search, root);
     root.put("recoverySeed", recoverySeed);
     root.put("searchSeed", seed);
     root.put("recoveryFingerprint", runner.fingerprint());
     root.put("space", space.describe());
-    root.set("trace", traceJson(search));
-    paper.ifPresent(r -> {
-      ObjectNode node = root.putObject("paperProtocol");
-      node.put("best", r.best().format());
-      node.put("bestScore", r.bestScore());
-      node.put("stopReason", r.stopReason().name());
-      node.put("stopExplanation", r.stopExplanation());
-      node.set("trace", traceJson(r));
-    });
-    random.ifPresent(r -> {
-      ObjectNode node = root.putObject("randomSearch");
-      node.put("best", r.best().format());
-      node.put("bestScore", r.bestScore());
-      node.set("trace", traceJson(r));
-    });
+    paper.ifPresent(r -> SearchResultJson.write(r, root.putObject("paperProtocol")));
+    random.ifPresent(r -> SearchResultJson.write(r, root.putObject("randomSearch")));
     ObjectNode base = root.putObject("baselines");
     baselineObservations.forEach((name, o) -> {
       ObjectNode row = base.putObject(name);
       row.put("config", o.config().format());
       row.put("status", o.status().name());
-      putNumber(row, "measured", o.score());
+      SearchResultJson.putNumber(row, "measured", o.score());
       row.set("metrics", JSON.valueToTree(o.metrics()));
     });
     ArrayNode held = root.putArray("heldOut");
@@ -477,58 +453,10 @@ public final class PrunedModelSearch {
       row.put("recoverySeed", m.recoverySeed());
       row.put("task", m.observation().taskId());
       row.put("status", m.observation().status().name());
-      putNumber(row, "measured", m.observation().score());
+      SearchResultJson.putNumber(row, "measured", m.observation().score());
       row.set("metrics", JSON.valueToTree(m.observation().metrics()));
     }
     return root;
-  }
-
-  private static ObjectNode confirmationJson(Confirmation c) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("recommended", c.recommended().format());
-    node.put("reason", c.reason());
-    ArrayNode finalists = node.putArray("finalists");
-    for (Finalist f : c.finalists()) {
-      ObjectNode row = finalists.addObject();
-      row.put("config", f.config().format());
-      row.put("mean", f.mean());
-      putNumber(row, "standardError", f.standardError());
-      row.put("cost", f.cost());
-      ObjectNode scores = row.putObject("scores");
-      f.scores().entrySet().stream().sorted(Map.Entry.comparingByKey())
-          .forEach(e -> scores.put(Long.toString(e.getKey()), e.getValue()));
-    }
-    c.comparison().ifPresent(p -> {
-      ObjectNode cmp = node.putObject("comparison");
-      cmp.put("config", p.config().format());
-      cmp.put("baseline", p.baseline().format());
-      cmp.set("seeds", JSON.valueToTree(p.seeds()));
-      cmp.put("meanDifference", p.meanDifference());
-      cmp.put("standardError", p.standardError());
-      cmp.put("lower", p.lower());
-      cmp.put("upper", p.upper());
-      cmp.put("confidence", p.confidence());
-      cmp.put("verdict", p.verdict().name());
-    });
-    return node;
-  }
-
-  private static ArrayNode traceJson(SearchResult search) {
-    ArrayNode trace = JSON.createArrayNode();
-    for (IterationRecord r : search.trace()) {
-      ObjectNode row = trace.addObject();
-      row.put("index", r.index());
-      row.put("phase", r.phase().name());
-      row.put("config", r.config().format());
-      row.put("recoverySeed", r.seed());
-      putNumber(row, "predicted", r.predicted());
-      putNumber(row, "predictedStd", r.predictedStd());
-      putNumber(row, "measured", r.observation().score());
-      row.put("status", r.observation().status().name());
-      row.put("reused", r.reused());
-      row.set("metrics", JSON.valueToTree(r.observation().metrics()));
-    }
-    return trace;
   }
 
   private ObjectNode provenanceJson(SearchResult search, List<RankConfig> sourceConfigs, int sourceObservations)
@@ -564,14 +492,6 @@ public final class PrunedModelSearch {
     root.set("pruning", pruningReportJson == null ? JSON.nullNode() : JSON.readTree(pruningReportJson));
     root.set("settings", JSON.valueToTree(settings));
     return root;
-  }
-
-  private static void putNumber(ObjectNode node, String name, double value) {
-    if (Double.isFinite(value)) {
-      node.put(name, value);
-    } else {
-      node.putNull(name);
-    }
   }
 
   private static double seconds(long startNanos) {

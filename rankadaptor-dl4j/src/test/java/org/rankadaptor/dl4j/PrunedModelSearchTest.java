@@ -172,7 +172,16 @@ class PrunedModelSearchTest {
     assertThat(provenance.path("sources").has("wikitext2")).isTrue();
     JsonNode result = new ObjectMapper().readTree(first.resultFile().orElseThrow().toFile());
     assertThat(result.path("best").asText()).isEqualTo(first.best().format());
-    assertThat(result.path("trace")).hasSize(EVALUATIONS);
+    assertThat(result.path("trace")).hasSize(first.search().fineTunes());
+    assertThat(result.path("stopExplanation").asText()).isEqualTo(first.search().stopExplanation());
+    // Every fine-tune names its recovery seed; the confirmation's finalists and reason are there when it ran.
+    for (JsonNode r : result.path("trace")) {
+      assertThat(r.path("recoverySeed").isIntegralNumber()).isTrue();
+    }
+    first.search().confirmation().ifPresent(c -> {
+      assertThat(result.path("confirmation").path("reason").asText()).isEqualTo(c.reason());
+      assertThat(result.path("confirmation").path("finalists")).hasSize(c.finalists().size());
+    });
   }
 
   @Test
