@@ -100,6 +100,15 @@ class TableReplayTest {
   }
 
   @Test
+  void eachSearchStartsFromAnotherSeedAndReplicatesWithTheRest() {
+    assertThat(replay.seedsFor(0)).containsExactly(42L, 43L, 44L, 45L, 46L);
+    assertThat(replay.seedsFor(3)).containsExactly(45L, 46L, 42L, 43L, 44L);
+    org.rankadaptor.SearchSpec<RecoveryTable.Row> spec = replay.spec(null, 6).build();
+    assertThat(spec.recoverySeed()).isEqualTo(43L);
+    assertThat(spec.replicateSeeds()).containsExactly(44L, 45L, 46L, 42L);
+  }
+
+  @Test
   void judgingUsesTheSeedAveragedTable() {
     RankConfig uniform = replay.space().uniform(8);
     TableReplay.Outcome o = replay.judge(uniform, Optional.empty(), 1);
