@@ -133,9 +133,8 @@ final class Search<M> {
         break;
       }
       Predictions predictions = model.predict(candidates);
-      double bestMean = max(predictions.mean());
       StoppingRule.Context context =
-          new StoppingRule.Context(last, noise(), incumbentPredicted(), bestMean, predictions);
+          new StoppingRule.Context(last, noise(), incumbentPredicted(), predictions);
       Optional<String> holds = spec.stoppingRule().holds(context);
       streak = holds.isPresent() ? streak + 1 : 0;
       if (streak >= spec.stoppingRule().patience()) {

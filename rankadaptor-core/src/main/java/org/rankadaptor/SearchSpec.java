@@ -57,7 +57,7 @@ public final class SearchSpec<M> {
     this.maxWallTime = b.maxWallTime;
     this.stoppingRule = b.stoppingRule;
     this.anchor = b.anchor;
-    this.replicateSeeds = b.replicateSeeds(this.recoverySeed);
+    this.replicateSeeds = b.resolvedReplicateSeeds;
     this.finalists = b.finalists;
     this.confirmationSeeds = b.confirmationSeeds;
     this.confidence = b.confidence;
@@ -216,6 +216,7 @@ public final class SearchSpec<M> {
     private RankConfig anchor;
     private boolean anchorSet;
     private long[] replicateSeeds;
+    private List<Long> resolvedReplicateSeeds; // set by build()
     private int finalists = 2;
     private int confirmationSeeds = 2;
     private double confidence = 0.95;
@@ -430,6 +431,7 @@ public final class SearchSpec<M> {
       }
       long recovery = recoverySeed != null ? recoverySeed : seed;
       List<Long> replicates = replicateSeeds(recovery);
+      resolvedReplicateSeeds = replicates;
       checkState(replicates.stream().distinct().count() == replicates.size() && !replicates.contains(recovery),
           "replicate seeds %s must differ from each other and from the recovery seed %s", replicates, recovery);
       checkState(replicates.size() >= confirmationSeeds,

@@ -47,14 +47,12 @@ public interface StoppingRule {
    *     removing what a recovery seed shifts for every configuration, when at least one replicate pair
    *     exists
    * @param incumbentPredicted the model's predicted score of the best configuration evaluated so far
-   * @param bestCandidateMean the highest predicted mean among this iteration's candidates
    * @param candidates the candidates' predictions
    */
   record Context(
       Optional<IterationRecord> last,
       OptionalDouble noiseStd,
       double incumbentPredicted,
-      double bestCandidateMean,
       Predictions candidates) {
 
     /** The highest {@code mean + optimism * std} among the candidates (the mean without uncertainty). */

@@ -21,7 +21,7 @@ class StoppingRuleTest {
   /** Candidates with means 0.10, 0.11 and standard deviations 0.01, 0.005; the incumbent predicted at 0.10. */
   private static StoppingRule.Context context(OptionalDouble noise, Optional<IterationRecord> last) {
     Predictions p = new Predictions(new double[] {0.10, 0.11}, new double[] {0.01, 0.005});
-    return new StoppingRule.Context(last, noise, 0.10, 0.11, p);
+    return new StoppingRule.Context(last, noise, 0.10, p);
   }
 
   @Test

@@ -4,7 +4,9 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.rankadaptor.Evaluation;
@@ -50,7 +52,7 @@ public final class TableReplay {
   private final String task;
   private final List<Long> seeds;
   private final List<RankConfig> ranked; // the space's configurations, best truth first
-  private final java.util.Map<RankConfig, Double> truth = new java.util.HashMap<>();
+  private final Map<RankConfig, Double> truth = new HashMap<>();
 
   /**
    * @param space the search space; every configuration in it must have a row for every common seed
@@ -111,7 +113,7 @@ public final class TableReplay {
         }
         for (long seed : table.seeds(c)) {
           table.score(c, seed, source).ifPresent(score -> store.append(Observation.succeeded(source, c,
-              Evaluation.of(score), 0, new Provenance(seed, "recovery-table", "", java.util.Map.of()))));
+              Evaluation.of(score), 0, new Provenance(seed, "recovery-table", "", Map.of()))));
         }
       }
     }
@@ -139,6 +141,12 @@ public final class TableReplay {
   /** Uniform rank 8's seed-averaged score. */
   public double uniformTruth() {
     return truth.get(space.uniform(RankSpace.DEFAULT_PINNED_RANK));
+  }
+
+  /** A configuration's score with one seed. */
+  double score(RankConfig config, long seed) {
+    return table.score(config, seed, task).orElseThrow(() -> new IllegalArgumentException(
+        "the table has no " + task + " score for " + config.format() + " with seed " + seed));
   }
 
   /** The seed-averaged score of a configuration of the space. */

@@ -13,6 +13,9 @@ import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.dl4j.predictor.MlpConfig;
+import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
+import org.rankadaptor.replay.IntervalCoverage;
 import org.rankadaptor.replay.RecoveryTable;
 import org.rankadaptor.replay.TableReplay;
 import picocli.CommandLine;
@@ -73,7 +76,11 @@ final class ReplayCommand implements Callable<Integer> {
         StoriesTestBed.status(err, "replaying " + strategy.name() + " over " + searches + " search seeds");
         summaries.add(ReplayStrategies.run(strategy, replay, searches, budget));
       }
-      String report = ReplayReport.markdown(replay, table, provenance, summaries, searches, budget,
+      // The MLP's predicted intervals on configurations it has not seen, over the whole table.
+      RankSpace all = space(provenance, true);
+      IntervalCoverage coverage = IntervalCoverage.measure(new TableReplay(table, all, task),
+          draw -> new MlpPerformanceModel(all, MlpConfig.paper().withSeed(draw)), 40, 5, 0.8);
+      String report = ReplayReport.markdown(replay, table, provenance, summaries, coverage, searches, budget,
           "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
       Files.createDirectories(outputDir);
       Files.writeString(outputDir.resolve("report.md"), report);

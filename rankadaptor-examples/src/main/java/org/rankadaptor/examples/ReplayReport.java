@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.replay.IntervalCoverage;
 import org.rankadaptor.replay.RecoveryTable;
 import org.rankadaptor.replay.TableReplay;
 
@@ -16,7 +17,8 @@ final class ReplayReport {
   private ReplayReport() {}
 
   static String markdown(TableReplay replay, RecoveryTable table, JsonNode provenance,
-      List<ReplayStrategies.Summary> summaries, int searches, int budget, String command) {
+      List<ReplayStrategies.Summary> summaries, IntervalCoverage coverage, int searches, int budget,
+      String command) {
     StringBuilder sb = new StringBuilder();
     RankConfig uniform = replay.space().uniform(RankSpace.DEFAULT_PINNED_RANK);
     ReplayStrategies.Summary random = summaries.stream().filter(s -> s.name().startsWith("Random")).findFirst()
@@ -46,6 +48,11 @@ final class ReplayReport {
         + "score across seeds, after removing each seed's shift shared by all configurations, is %.5f; the "
         + "seed-averaged scores of the space spread with standard deviation %.5f.%n%n", replay.noise(),
         spread(replay)));
+    sb.append(String.format(Locale.ROOT, "The MLP ensemble's predicted intervals (default settings, fed 40 "
+        + "configurations' scores with one seed, predicting the other configurations of the whole table with that "
+        + "seed, five draws): its own 80 %% interval covered %.0f %% of %d held-out measurements; widened by the "
+        + "noise of one fine-tune (%.5f) it covered %.0f %%.%n%n", 100 * coverage.modelOnly(), coverage.predictions(),
+        coverage.noise(), 100 * coverage.withNoise()));
     sb.append("Command: `").append(command).append("`\n");
     return sb.toString();
   }

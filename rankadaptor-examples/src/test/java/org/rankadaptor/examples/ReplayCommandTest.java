@@ -23,7 +23,7 @@ class ReplayCommandTest {
     String report = Files.readString(dir.resolve("report.md"));
     assertThat(report).contains("| RankAdaptor, default protocol, MLP, no source task |",
         "| RankAdaptor, paper protocol, MLP, no source task |", "| Random search (best single measurement) |",
-        "| Uniform rank 8 |", "top 5 % = the best 8");
+        "| Uniform rank 8 |", "top 5 % = the best 8", "its own 80 % interval covered");
     JsonNode json = new ObjectMapper().readTree(dir.resolve("replay.json").toFile());
     assertThat(json.get("configurations").asInt()).isEqualTo(160);
     for (JsonNode strategy : json.get("strategies")) {

@@ -3,18 +3,11 @@ package org.rankadaptor.dl4j.predictor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.rankadaptor.Evaluation;
 import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankAdaptor;
+import org.rankadaptor.replay.IntervalCoverage;
 import org.rankadaptor.replay.TableReplay;
-import org.rankadaptor.Observation;
-import org.rankadaptor.Predictions;
-import org.rankadaptor.Provenance;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.replay.RecoveryTable;
@@ -39,41 +32,12 @@ class MlpOnRecoveryTableTest {
    */
   @Test
   void eightyPercentIntervalsCoverHeldOutMeasurements() {
-    RecoveryTable table = RecoveryTable.read(TABLE);
-    long seed = table.commonSeeds().get(0);
-    double noise = new TableReplay(table, SPACE, TASK).noise();
-    double z = 1.2816; // two-sided 80 %
-    int covered = 0;
-    int total = 0;
-    int coveredModelOnly = 0;
-    for (int draw = 0; draw < 5; draw++) {
-      List<RankConfig> configs = new ArrayList<>(table.configs());
-      Collections.shuffle(configs, new Random(draw));
-      List<RankConfig> train = configs.subList(0, 40);
-      List<RankConfig> heldOut = configs.subList(40, configs.size());
-      MlpPerformanceModel model = new MlpPerformanceModel(SPACE, MlpConfig.paper().withSeed(draw));
-      List<Observation> observations = new ArrayList<>();
-      for (RankConfig c : train) {
-        observations.add(Observation.succeeded(TASK, c, Evaluation.of(table.score(c, seed, TASK).getAsDouble()), 0,
-            Provenance.ofSeed(seed)));
-      }
-      // One at a time, as a search feeds them.
-      for (Observation o : observations) {
-        model.update(List.of(o));
-      }
-      Predictions p = model.predict(heldOut);
-      for (int i = 0; i < heldOut.size(); i++) {
-        double measured = table.score(heldOut.get(i), seed, TASK).getAsDouble();
-        double width = z * Math.sqrt(p.std()[i] * p.std()[i] + noise * noise);
-        covered += Math.abs(measured - p.mean()[i]) <= width ? 1 : 0;
-        coveredModelOnly += Math.abs(measured - p.mean()[i]) <= z * p.std()[i] ? 1 : 0;
-        total++;
-      }
-    }
-    double coverage = (double) covered / total;
-    double modelOnly = (double) coveredModelOnly / total;
-    assertThat(modelOnly).as("coverage of the ensemble's own 80 %% intervals").isBetween(0.25, 0.8);
-    assertThat(coverage).as("coverage with the noise of one fine-tune (%s)", noise).isGreaterThanOrEqualTo(0.8);
+    TableReplay replay = new TableReplay(RecoveryTable.read(TABLE), SPACE, TASK);
+    IntervalCoverage c = IntervalCoverage.measure(replay,
+        draw -> new MlpPerformanceModel(SPACE, MlpConfig.paper().withSeed(draw)), 40, 5, 0.8);
+    assertThat(c.modelOnly()).as("coverage of the ensemble's own 80 %% intervals").isBetween(0.25, 0.8);
+    assertThat(c.withNoise()).as("coverage with the noise of one fine-tune (%s)", c.noise())
+        .isGreaterThanOrEqualTo(0.8);
   }
 
   /**
