@@ -4,6 +4,7 @@ import org.rankadaptor.dl4j.Nd4jRuntime;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +13,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
@@ -266,8 +273,34 @@ public final class LlamaModel {
     }
   }
 
-  /** Key/value rows of one sequence for incremental decoding. */
-  private record KvCache(INDArray[] keys, INDArray[] values) {} // each (maxSeqLen, kvDim)
+  /**
+   * A workspace that holds every array of one generation step of {@code batch} sequences, sized once from
+   * the geometry (the cache's copies dominate: a few per layer of batch x maxSeqLen x kvDim), so that no
+   * step allocates: a step's arrays are as large as the cache, and fresh native allocations of that size
+   * cost more than the step's arithmetic. What does not fit is allocated outside it.
+   */
+  private WorkspaceConfiguration generationWorkspace(int batch) {
+    long perLayer = 0;
+    for (LayerShape s : config.layers()) {
+      long keys = (long) batch * config.maxSeqLen() * Math.max(s.kvDim(), s.nHeads());
+      long rows = (long) batch * (4L * config.dim() + 3L * s.hiddenDim() + 2L * s.nHeads() * s.headDim());
+      perLayer = Math.max(perLayer, 8 * keys + 4 * rows);
+    }
+    long bytes = Float.BYTES * (perLayer * config.nLayers() + 4L * batch * (config.dim() + config.vocabSize()))
+        + (16L << 20);
+    return WorkspaceConfiguration.builder()
+        .initialSize(bytes)
+        .policyAllocation(AllocationPolicy.STRICT)
+        .policyLearning(LearningPolicy.NONE)
+        .policySpill(SpillPolicy.EXTERNAL)
+        .build();
+  }
+
+  /**
+   * Key/value rows of the sequences decoded side by side, each (batch, maxSeqLen, kvDim): the sequences
+   * advance in lockstep, so one offset serves them all.
+   */
+  private record KvCache(INDArray[] keys, INDArray[] values) {}
 
   private Ops.LinearOut project(INDArray x, int layer, LoraTarget target, Pass pass) {
     LoraAdapter lora = pass.lora(layer, target);
@@ -299,17 +332,24 @@ public final class LlamaModel {
     INDArray keys = kRot;
     INDArray values = v.y();
     int keyCount = t;
+    INDArray cachedKeys = null;
+    INDArray cachedValues = null;
     if (cache != null) {
       keyCount = pass.offset() + t;
-      cache.keys()[l].get(interval(pass.offset(), keyCount), all()).assign(kRot);
-      cache.values()[l].get(interval(pass.offset(), keyCount), all()).assign(v.y());
-      keys = cache.keys()[l].get(interval(0, keyCount), all());
-      values = cache.values()[l].get(interval(0, keyCount), all());
+      int kvDim = s.kvDim();
+      cache.keys()[l].get(all(), interval(pass.offset(), keyCount), all()).assign(kRot.reshape(b, t, kvDim));
+      cache.values()[l].get(all(), interval(pass.offset(), keyCount), all()).assign(v.y().reshape(b, t, kvDim));
+      // Rows batch-major, as attention reads keys: a copy of the cache's first keyCount positions,
+      // released as soon as attention has read it (attention keeps copies of its own).
+      cachedKeys = cache.keys()[l].get(all(), interval(0, keyCount), all()).dup('c');
+      cachedValues = cache.values()[l].get(all(), interval(0, keyCount), all()).dup('c');
+      keys = cachedKeys.reshape(b * keyCount, kvDim);
+      values = cachedValues.reshape(b * keyCount, kvDim);
     }
     Ops.AttentionShape geometry =
         new Ops.AttentionShape(b, t, keyCount, s.nHeads(), s.nKvHeads(), s.headDim());
     Ops.AttentionOut attention = Ops.attention(qRot, keys, values, pass.keyLengths(), pass.offset(), geometry);
-    Ops.release(qRot, kRot);
+    Ops.release(qRot, kRot, cachedKeys, cachedValues);
     Ops.LinearOut o = project(attention.context(), l, LoraTarget.O, pass);
     INDArray middle = h.add(o.y());
 
@@ -729,41 +769,99 @@ public final class LlamaModel {
    * @return the generated ids, without the prompt
    */
   public int[] generate(int[] prompt, GenerationSettings settings, LoraAdapters adapters) {
+    return generate(prompt, List.of(settings), adapters).get(0);
+  }
+
+  /**
+   * Continues {@code prompt} once per settings, the continuations decoded side by side as one batch
+   * (one pass of the model per token for all of them, which costs little more than one sequence's pass
+   * on a model this small). Each continuation samples from its own settings' seed and stops on its own,
+   * as {@link #generate(int[], GenerationSettings, LoraAdapters)} does; batching changes only the
+   * rounding of the logits, not the sampling streams.
+   *
+   * @param perSequence one settings per continuation
+   * @param adapters LoRA adapters to apply, or null for the base model
+   * @return the generated ids of each continuation, without the prompt, in the order of the settings
+   */
+  public List<int[]> generate(int[] prompt, List<GenerationSettings> perSequence, LoraAdapters adapters) {
     if (prompt.length == 0) {
       throw new IllegalArgumentException("generation needs a non-empty prompt");
     }
+    if (perSequence.isEmpty()) {
+      throw new IllegalArgumentException("generation needs at least one settings");
+    }
     checkAdapters(adapters);
     pad(new int[][] {prompt});
+    int b = perSequence.size();
     INDArray[] keys = new INDArray[config.nLayers()];
     INDArray[] values = new INDArray[config.nLayers()];
     for (int l = 0; l < config.nLayers(); l++) {
-      keys[l] = Nd4j.zeros(dtype, config.maxSeqLen(), config.layer(l).kvDim());
-      values[l] = Nd4j.zeros(dtype, config.maxSeqLen(), config.layer(l).kvDim());
+      keys[l] = Nd4j.zeros(dtype, b, config.maxSeqLen(), config.layer(l).kvDim());
+      values[l] = Nd4j.zeros(dtype, b, config.maxSeqLen(), config.layer(l).kvDim());
     }
     KvCache cache = new KvCache(keys, values);
-    SplittableRandom random = new SplittableRandom(settings.seed());
-    List<Integer> generated = new ArrayList<>();
-    int[] step = prompt;
+    SplittableRandom[] random = new SplittableRandom[b];
+    List<List<Integer>> generated = new ArrayList<>();
+    boolean[] done = new boolean[b];
+    int longest = 0;
+    for (int i = 0; i < b; i++) {
+      random[i] = new SplittableRandom(perSequence.get(i).seed());
+      generated.add(new ArrayList<>());
+      done[i] = perSequence.get(i).maxNewTokens() == 0;
+      longest = Math.max(longest, perSequence.get(i).maxNewTokens());
+    }
+    int[][] step = new int[b][];
+    Arrays.fill(step, prompt);
+    WorkspaceConfiguration workspace = generationWorkspace(b);
+    String workspaceId = "rankadaptor-generation-" + System.identityHashCode(cache);
     int offset = 0;
-    while (generated.size() < settings.maxNewTokens() && offset + step.length < config.maxSeqLen() + 1) {
-      int t = step.length;
-      Pass pass =
-          new Pass(1, t, offset, new int[] {offset + t}, adapters, null);
-      INDArray h = decoder(embed(step), pass, null, cache);
-      INDArray last = Ops.rmsNorm(h.get(interval(t - 1, t), all()), weights.finalNorm(), config.normEps()).y();
-      double[] logits = Nd4j.gemm(last, weights.classifier(), false, true).toDoubleVector();
-      int next = sample(logits, settings, random);
-      offset += t;
-      if (next == 1 || next == 2) {
-        break;
+    int running = (int) IntStream.range(0, b).filter(i -> !done[i]).count();
+    while (running > 0 && offset + step[0].length < config.maxSeqLen() + 1) {
+      int t = step[0].length;
+      int[] keyLengths = new int[b];
+      Arrays.fill(keyLengths, offset + t);
+      Pass pass = new Pass(b, t, offset, keyLengths, adapters, null);
+      double[][] logits;
+      // Every array of a step lives in a workspace that the next step reuses: a step allocates and frees
+      // buffers as large as the cache, and fresh native allocations of that size cost more than the step.
+      try (MemoryWorkspace ignored =
+          Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+        INDArray h = decoder(embed(Arrays.stream(step).flatMapToInt(Arrays::stream).toArray()), pass, null, cache);
+        // The last position of every sequence: rows t-1, 2t-1, ...
+        INDArray lastRows = h.reshape(b, t, config.dim()).get(all(), point(t - 1), all()).reshape(b, config.dim());
+        INDArray last = Ops.rmsNorm(lastRows, weights.finalNorm(), config.normEps()).y();
+        logits = Nd4j.gemm(last, weights.classifier(), false, true).toDoubleMatrix();
       }
-      generated.add(next);
-      step = new int[] {next};
+      offset += t;
+      for (int i = 0; i < b; i++) {
+        int next = 0;
+        if (!done[i]) {
+          next = sample(logits[i], perSequence.get(i), random[i]);
+          if (next == 1 || next == 2) {
+            done[i] = true;
+            running--;
+          } else {
+            generated.get(i).add(next);
+            if (generated.get(i).size() >= perSequence.get(i).maxNewTokens()) {
+              done[i] = true;
+              running--;
+            }
+          }
+        }
+        // A finished sequence keeps its place in the batch with a token no one reads.
+        step[i] = new int[] {next};
+      }
       if (offset >= config.maxSeqLen()) {
         break;
       }
     }
-    return generated.stream().mapToInt(Integer::intValue).toArray();
+    Nd4j.getWorkspaceManager().destroyWorkspace(
+        Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId));
+    List<int[]> out = new ArrayList<>(b);
+    for (List<Integer> g : generated) {
+      out.add(g.stream().mapToInt(Integer::intValue).toArray());
+    }
+    return out;
   }
 
   /** Greedy, temperature or nucleus sampling as llama2.c's sampler does. */

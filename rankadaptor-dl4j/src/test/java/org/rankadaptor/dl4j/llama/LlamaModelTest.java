@@ -108,6 +108,21 @@ class LlamaModelTest {
   }
 
   @Test
+  void batchedGenerationGivesEachSequenceItsOwnContinuation() {
+    int[] prompt = {1, 5, 7};
+    List<GenerationSettings> settings = List.of(
+        new GenerationSettings(8, 1.5, 0.9, 42), GenerationSettings.greedy(5),
+        new GenerationSettings(0, 1.0, 1.0, 3), new GenerationSettings(12, 1.0, 1.0, 7));
+    List<int[]> batched = model.generate(prompt, settings, lora);
+    assertEquals(settings.size(), batched.size());
+    for (int i = 0; i < settings.size(); i++) {
+      assertArrayEquals(model.generate(prompt, settings.get(i), lora), batched.get(i), "sequence " + i);
+      assertTrue(batched.get(i).length <= settings.get(i).maxNewTokens());
+    }
+    assertEquals(0, batched.get(2).length);
+  }
+
+  @Test
   void nucleusSamplingNeverLeavesTheNucleus() {
     double[] logits = {5, 4, 0, -1, -2};
     GenerationSettings narrow = new GenerationSettings(1, 1.0, 0.5, 0);
