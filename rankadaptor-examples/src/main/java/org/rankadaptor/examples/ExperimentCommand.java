@@ -24,6 +24,7 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
+import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
@@ -42,8 +43,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The experiment report: the shape of the paper's main table at small scale on stories260K. For each
- * pruning setting (width pruning of layers 1..3 at several shares, and depth pruning), the pruned model
+ * The experiment report: the shape of the paper's main table at small scale, on stories260K or on the deep
+ * test model. For each pruning setting (width pruning of the middle layers at several shares, and depth
+ * pruning), the pruned model
  * is recovered with no recovery, uniform rank 8, LoRA* and the ranks RankAdaptor chooses within the same
  * trainable-parameter budget (and random search with the same number of fine-tunes), and every method is
  * measured on held-out TinyStories text and on the zero-shot tasks, over several recovery seeds. Writes a
@@ -55,10 +57,11 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Reproduces the shape of the paper's main table on stories260K: width pruning of layers 1..3 and depth",
-        "pruning; no recovery, uniform LoRA rank 8, LoRA* and RankAdaptor at the same trainable-parameter budget",
-        "(and random search with the same number of fine-tunes); held-out TinyStories perplexity and zero-shot",
-        "tasks over several recovery seeds. Writes report.md with SVG figures. Resumes from its stores."},
+        "Reproduces the shape of the paper's main table on stories260K or the deep test model: width pruning of the",
+        "middle layers and depth pruning; no recovery, uniform LoRA rank 8, LoRA* and RankAdaptor at the same",
+        "trainable-parameter budget (and random search with the same number of fine-tunes); held-out TinyStories",
+        "perplexity and zero-shot tasks over several recovery seeds. Writes report.md with SVG figures. Resumes",
+        "from its stores."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file or a search failed (the message says which)", "2:invalid arguments"})
 final class ExperimentCommand implements Callable<Integer> {
@@ -75,6 +78,8 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Mixin TestBedOptions testBed = new TestBedOptions();
+
   @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
       description = "The shared data folder (models/, text/, tasks/) (default: ${DEFAULT-VALUE}).")
   Path data;
@@ -83,9 +88,9 @@ final class ExperimentCommand implements Callable<Integer> {
   Path outputDir;
 
   @Option(names = "--settings", split = ",", paramLabel = "SETTING",
-      defaultValue = "width:0.20,width:0.25,width:0.30,width:0.50,depth:1",
-      description = "width:SHARE (share of layers 1..3's projection weights removed) or depth:BLOCKS "
-          + "(blocks removed among layers 1..3) (default: ${DEFAULT-VALUE}).")
+      description = "width:SHARE (share of the pruned layers' projection weights removed) or depth:BLOCKS (blocks "
+          + "removed among them) (default: width:0.20,width:0.25,width:0.30,width:0.50 and depth:1 on stories260K, "
+          + "depth:2 on the deep model).")
   List<String> settings;
 
   @Option(names = "--evaluations", defaultValue = "12",
@@ -145,14 +150,18 @@ final class ExperimentCommand implements Callable<Integer> {
 
   private List<PruningSetting> validateArguments() {
     List<PruningSetting> out = new ArrayList<>();
+    if (settings == null || settings.isEmpty()) {
+      settings = List.of("width:0.20", "width:0.25", "width:0.30", "width:0.50",
+          testBed.model == TestBedOptions.ModelName.deep ? "depth:2" : "depth:1");
+    }
     for (String s : settings) {
       PruningSetting setting = PruningSetting.parse(s).orElseThrow(() ->
           usage("--settings: '" + s + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
       if (setting.isWidth() && !(setting.share() > 0 && setting.share() < 1)) {
         throw usage("--settings: width share must be in (0, 1), got " + setting.share());
       }
-      int first = StoriesTestBed.FIRST_LAYER;
-      int last = StoriesTestBed.LAST_LAYER;
+      int first = testBed.firstLayer();
+      int last = testBed.lastLayer();
       if (!setting.isWidth() && (setting.blocks() < 1 || setting.blocks() > last - first)) {
         throw usage("--settings: depth removes 1.." + (last - first) + " of layers " + first + ".." + last
             + ", got " + setting.blocks());
@@ -182,6 +191,9 @@ final class ExperimentCommand implements Callable<Integer> {
     if (!Files.isDirectory(data)) {
       throw usage("--data: " + data + " is not a folder (the shared data: models/, text/, tasks/)");
     }
+    if (testBed.problem() != null) {
+      throw usage(testBed.problem());
+    }
     return out;
   }
 
@@ -195,12 +207,12 @@ final class ExperimentCommand implements Callable<Integer> {
     Instant started = Instant.now();
     Files.createDirectories(outputDir);
 
-    StoriesTestBed bed = StoriesTestBed.load(data, outputDir, steps, generatedStories, seed, err);
+    StoriesTestBed bed = StoriesTestBed.load(testBed, data, outputDir, steps, generatedStories, seed, err);
     Path wikitextFile = data.resolve("text/wikitext2/wiki.test.raw");
     Path alpacaFile = data.resolve("text/alpaca/alpaca_data_1k.json");
     Path tasksDir = data.resolve("tasks/llm_adapters_format");
     List<Evaluator<RecoveredModel>> sources = List.of(
-        RecoveredEvaluators.perplexity("wikitext2", Files.readString(wikitextFile), bed.tokenizer,
+        RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(wikitextFile), bed.tokenizer,
             StoriesTestBed.WINDOW, SOURCE_TOKENS),
         RecoveredEvaluators.perplexity("alpaca",
             RecoveredEvaluators.alpacaText(AlpacaData.read(alpacaFile)), bed.tokenizer, StoriesTestBed.WINDOW,
@@ -224,7 +236,7 @@ final class ExperimentCommand implements Callable<Integer> {
 
     StoriesTestBed.status(err, "measuring the unpruned model on the held-out tasks");
     Map<String, Evaluation> unpruned = new LinkedHashMap<>();
-    RecoveredModel unprunedModel = unadapted(bed.original);
+    RecoveredModel unprunedModel = PretrainCommand.unadapted(bed.original);
     for (Evaluator<RecoveredModel> e : heldOut) {
       unpruned.put(e.taskId(), e.evaluate(unprunedModel));
     }
@@ -234,7 +246,7 @@ final class ExperimentCommand implements Callable<Integer> {
       runs.add(runSetting(setting, bed, sources, zeroShot, seeds, zeroShotSeedValues, err));
     }
 
-    ExperimentReport report = new ExperimentReport(new ExperimentReport.Setup(
+    ExperimentReport report = new ExperimentReport(new ExperimentReport.Setup(bed.describe(),
         String.join(" ", spec.commandLine().getParseResult().originalArgs()), seed, seeds, zeroShotSeeds, evaluations,
         sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, bed.recovery,
         bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),
@@ -293,11 +305,4 @@ final class ExperimentCommand implements Callable<Integer> {
         Duration.ofMillis(Math.round(computeSeconds * 1000)));
   }
 
-  private static RecoveredModel unadapted(LlamaModel model) {
-    int[] zeros = new int[model.config().nLayers()];
-    LoraAdapters none = LoraAdapters.init(model.config(), zeros, 1.0, 0, model.dataType());
-    TrainingLog log = new TrainingLog(List.of(), List.of(), 0, Double.NaN, 0, 0, 0);
-    return new RecoveredModel(model, none, RankConfig.of(zeros), log,
-        new Provenance(0, "unpruned", "", Map.of()));
-  }
 }

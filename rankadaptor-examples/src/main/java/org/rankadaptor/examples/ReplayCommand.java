@@ -98,21 +98,30 @@ final class ReplayCommand implements Callable<Integer> {
 
   /** The table's space: its layers, searched layers and candidates, within uniform rank 8's budget unless asked. */
   static RankSpace space(JsonNode provenance, boolean unbudgeted) {
-    JsonNode perRankNode = provenance.get("parametersPerRank");
-    if (perRankNode == null || !perRankNode.isArray()) {
-      throw new IllegalArgumentException("the table's provenance.json has no parametersPerRank");
-    }
-    long[] perRank = new long[perRankNode.size()];
-    for (int i = 0; i < perRank.length; i++) {
-      perRank[i] = perRankNode.get(i).asLong();
-    }
-    RankSpace.Builder b = RankSpace.builder(perRank.length).searchLayers(StoriesTestBed.FIRST_LAYER,
-        StoriesTestBed.LAST_LAYER);
+    long[] perRank = perRank(provenance);
+    // Tables written before the searched layers were recorded are of stories260K's layers 1..3.
+    JsonNode searched = provenance.path("searchedLayers");
+    int first = searched.isArray() && searched.size() == 2 ? searched.get(0).asInt() : 1;
+    int last = searched.isArray() && searched.size() == 2 ? searched.get(1).asInt() : 3;
+    RankSpace.Builder b = RankSpace.builder(perRank.length).searchLayers(first, last);
     if (!unbudgeted) {
       long uniform = new ParameterBudget(perRank, Long.MAX_VALUE)
           .trainableParameters(RankConfig.uniform(perRank.length, RankSpace.DEFAULT_PINNED_RANK));
       b.budget(new ParameterBudget(perRank, uniform));
     }
     return b.build();
+  }
+
+  /** The trainable parameters one unit of rank costs in each layer, from a table's provenance.json. */
+  static long[] perRank(JsonNode provenance) {
+    JsonNode node = provenance.get("parametersPerRank");
+    if (node == null || !node.isArray()) {
+      throw new IllegalArgumentException("the table's provenance.json has no parametersPerRank");
+    }
+    long[] perRank = new long[node.size()];
+    for (int i = 0; i < perRank.length; i++) {
+      perRank[i] = node.get(i).asLong();
+    }
+    return perRank;
   }
 }

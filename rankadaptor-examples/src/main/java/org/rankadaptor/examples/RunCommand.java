@@ -30,6 +30,7 @@ import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
+import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.io.HfTokenizer;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
@@ -125,6 +126,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--source", paramLabel = "KIND:FILE", converter = TaskSpec.Converter.class,
       description = "A source task for meta-learning (repeatable).")
   List<TaskSpec> sources = new ArrayList<>();
+
+  @Option(names = "--keep-line-endings",
+      description = "Read text files as written; by default CRLF and CR become LF, so that a file saved on Windows "
+          + "scores as the same text saved elsewhere.")
+  boolean keepLineEndings;
 
   @Option(names = "--source-configs", defaultValue = "3", description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
   int sourceConfigs;
@@ -268,7 +274,7 @@ final class RunCommand implements Callable<Integer> {
     if (isJson(recoveryData)) {
       data = AlpacaData.load(recoveryData, tok, cutoff);
     } else {
-      data = TextWindows.of(Files.readString(recoveryData), tok, cutoff, cutoff);
+      data = TextWindows.of(TextFiles.read(recoveryData, lineEndings()), tok, cutoff, cutoff);
     }
     if (data.size() <= validation) {
       throw new IllegalArgumentException(recoveryData + " gives " + data.size()
@@ -423,8 +429,12 @@ final class RunCommand implements Callable<Integer> {
     }
     String text = isJson(task.file())
         ? RecoveredEvaluators.alpacaText(AlpacaData.read(task.file()))
-        : Files.readString(task.file());
+        : TextFiles.read(task.file(), lineEndings());
     return RecoveredEvaluators.perplexity(task.taskId(), text, tok, 128, evalTokens);
+  }
+
+  private TextFiles.LineEndings lineEndings() {
+    return keepLineEndings ? TextFiles.LineEndings.KEEP : TextFiles.LineEndings.NORMALIZE;
   }
 
   private static boolean isJson(Path file) {

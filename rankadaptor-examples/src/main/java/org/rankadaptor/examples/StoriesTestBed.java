@@ -15,6 +15,7 @@ import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
+import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.llama.GenerationSettings;
@@ -37,20 +38,16 @@ import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
 import org.rankadaptor.examples.ExperimentReport.PruningSetting;
+import org.rankadaptor.examples.pretrain.DeepStoriesModel;
 
 /**
- * The stories260K test bed that the {@code experiment} and {@code table} commands share: the model and
- * its tokenizer from the shared data, the real TinyStories excerpt split into recovery, validation (the
- * search's target) and test text, the recovery data (the recovery part plus stories sampled from the
- * unpruned model), and the pruning settings. One home, so that a table of recoveries and the experiment
- * measure exactly the same thing.
+ * The stories test bed that the {@code experiment} and {@code table} commands share: the model (the
+ * shared {@code stories260K}, or the deeper model pretrained from it) and its tokenizer, the real
+ * TinyStories excerpt split into recovery, validation (the search's target) and test text, the recovery
+ * data (the recovery part plus stories sampled from the unpruned model), and the pruning settings. One
+ * home, so that a table of recoveries and the experiment measure exactly the same thing.
  */
 final class StoriesTestBed {
-
-  /** The pruned layers of the width settings, and the layers depth pruning may remove (0-based). */
-  static final int FIRST_LAYER = 1;
-
-  static final int LAST_LAYER = 3;
 
   /** Tokens per perplexity window. */
   static final int WINDOW = 128;
@@ -66,7 +63,12 @@ final class StoriesTestBed {
   private static final long GENERATION_SALT = 0x53_54_4F_52_59L;
 
   final Path data;
+  final TestBedOptions.ModelName modelName;
+  /** The unpruned model's file or folder. */
   final Path modelFile;
+  /** The first and last layer width pruning prunes (and depth pruning may remove), 0-based. */
+  final int firstLayer;
+  final int lastLayer;
   final Path tokenizerFile;
   final Path storiesFile;
   final long seed;
@@ -82,10 +84,13 @@ final class StoriesTestBed {
   /** Perplexity of the test text: held out from every choice. */
   final Evaluator<RecoveredModel> test;
 
-  private StoriesTestBed(Path data, long seed, LlamaModel original, Llama2cTokenizer tokenizer, List<String> parts,
-      RecoverySettings recovery, TrainingData recoveryData) {
+  private StoriesTestBed(Path data, TestBedOptions.ModelName modelName, Path modelFile, int firstLayer, int lastLayer, long seed, LlamaModel original,
+      Llama2cTokenizer tokenizer, List<String> parts, RecoverySettings recovery, TrainingData recoveryData) {
     this.data = data;
-    this.modelFile = data.resolve("models/stories260K/stories260K.bin");
+    this.modelName = modelName;
+    this.modelFile = modelFile;
+    this.firstLayer = firstLayer;
+    this.lastLayer = lastLayer;
     this.tokenizerFile = data.resolve("models/stories260K/tok512.bin");
     this.storiesFile = data.resolve("text/tinystories/TinyStories-valid-excerpt.txt");
     this.seed = seed;
@@ -100,26 +105,61 @@ final class StoriesTestBed {
   }
 
   /**
-   * Loads the model and text from the shared data folder and prepares the recovery data.
+   * Loads the model and text from the shared data folder and prepares the recovery data. The deep model
+   * is loaded from its cache, or pretrained from stories260K and cached on the first call.
    *
    * @param cacheDir where the sampled stories are kept for a later run with the same key
    * @param steps optimiser steps per recovery
    * @param generatedStories stories sampled from the unpruned model and added to the recovery text
    */
-  static StoriesTestBed load(Path data, Path cacheDir, int steps, int generatedStories, long seed, PrintWriter err)
-      throws IOException {
-    Path modelFile = data.resolve("models/stories260K/stories260K.bin");
-    status(err, "loading " + modelFile);
-    LlamaModel original = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(modelFile), DataType.FLOAT);
+  static StoriesTestBed load(TestBedOptions which, Path data, Path cacheDir, int steps, int generatedStories,
+      long seed, PrintWriter err) throws IOException {
+    Path teacherFile = data.resolve("models/stories260K/stories260K.bin");
+    status(err, "loading " + teacherFile);
+    LlamaModel teacher = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
     Llama2cTokenizer tok =
-        Llama2cTokenizer.read(data.resolve("models/stories260K/tok512.bin"), original.config().vocabSize());
+        Llama2cTokenizer.read(data.resolve("models/stories260K/tok512.bin"), teacher.config().vocabSize());
+    LlamaModel original = teacher;
+    Path modelFile = teacherFile;
+    if (which.model == TestBedOptions.ModelName.deep) {
+      DeepStoriesModel.Prepared deep = DeepStoriesModel.obtain(which.deep.cacheRoot(), which.deep.settings(), teacher,
+          sha256(teacherFile), tok, message -> status(err, message));
+      original = deep.model();
+      modelFile = deep.folder();
+    }
     List<String> parts =
-        splitStories(Files.readString(data.resolve("text/tinystories/TinyStories-valid-excerpt.txt")));
+        splitStories(TextFiles.read(data.resolve("text/tinystories/TinyStories-valid-excerpt.txt")));
     String generated = generatedStories(original, tok, modelFile, cacheDir, generatedStories, seed, err);
     RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(steps);
     TrainingData recoveryData = TextWindows.of(parts.get(0) + "\n" + generated, tok, recovery.cutoffLength(),
         recovery.cutoffLength());
-    return new StoriesTestBed(data, seed, original, tok, parts, recovery, recoveryData);
+    return new StoriesTestBed(data, which.model, modelFile, which.firstLayer(), which.lastLayer(), seed, original, tok, parts, recovery, recoveryData);
+  }
+
+  /** The sha256 of a file, or of every file of a folder in name order. */
+  static String sha256(Path path) throws IOException {
+    if (!Files.isDirectory(path)) {
+      return com.google.common.io.Files.asByteSource(path.toFile()).hash(Hashing.sha256()).toString();
+    }
+    var h = Hashing.sha256().newHasher();
+    try (var files = Files.list(path)) {
+      for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+        h.putString(f.getFileName().toString(), java.nio.charset.StandardCharsets.UTF_8);
+        h.putBytes(Files.readAllBytes(f));
+      }
+    }
+    return h.hash().toString();
+  }
+
+  /** The unpruned model, for a report. */
+  ExperimentReport.TestModel describe() {
+    boolean deep = modelName == TestBedOptions.ModelName.deep;
+    String description = deep
+        ? "the deep test model, pretrained by the project on stories sampled from stories260K (`rankadaptor "
+            + "pretrain`; `" + modelFile.getFileName() + "`)"
+        : "stories260K (llama2.c)";
+    return new ExperimentReport.TestModel(deep ? "the deep test model" : "stories260K", description, firstLayer,
+        lastLayer);
   }
 
   /** A recovery runner for a pruned model of this test bed, printing its progress to {@code err}. */
@@ -138,8 +178,8 @@ final class StoriesTestBed {
    * @param parametersBefore parameters of the unpruned model
    * @param parametersAfter parameters of the pruned model
    * @param keptLayers the unpruned model's index of each remaining layer
-   * @param space the rank space: layers 1..3 searched after width pruning, every remaining layer after depth
-   *     pruning; without a budget
+   * @param space the rank space: the pruned layers searched after width pruning, every remaining layer after
+   *     depth pruning; without a budget
    */
   record Pruned(LlamaModel model, String reportJson, long parametersBefore, long parametersAfter,
       List<Integer> keptLayers, RankSpace space) {
@@ -158,25 +198,25 @@ final class StoriesTestBed {
     int n = original.config().nLayers();
     List<Integer> keptLayers = new ArrayList<>();
     if (setting.isWidth()) {
-      double global = WidthPruner.globalRatioForLayerShare(original.config(), FIRST_LAYER, LAST_LAYER, setting.share());
+      double global = WidthPruner.globalRatioForLayerShare(original.config(), firstLayer, lastLayer, setting.share());
       status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)",
-          setting.name(), 100 * setting.share(), FIRST_LAYER, LAST_LAYER, 100 * global));
+          setting.name(), 100 * setting.share(), firstLayer, lastLayer, 100 * global));
       CalibrationSet calibration = CalibrationSet.fromText(parts.get(0), tokenizer, CalibrationSet.DEFAULT_SAMPLES,
           CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
       WidthPruningResult r = WidthPruner.prune(original, calibration,
-          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, FIRST_LAYER, LAST_LAYER, global, seed));
+          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, firstLayer, lastLayer, global, seed));
       for (int l = 0; l < n; l++) {
         keptLayers.add(l);
       }
       return new Pruned(r.model(), r.report().toJson(), r.report().parametersBefore(), r.report().parametersAfter(),
-          keptLayers, RankSpace.builder(n).searchLayers(FIRST_LAYER, LAST_LAYER).build());
+          keptLayers, RankSpace.builder(n).searchLayers(firstLayer, lastLayer).build());
     }
-    status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + FIRST_LAYER
-        + ".." + LAST_LAYER + " (Taylor+)");
+    status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + firstLayer
+        + ".." + lastLayer + " (Taylor+)");
     CalibrationSet calibration = CalibrationSet.fromText(parts.get(0), tokenizer, CalibrationSet.DEFAULT_SAMPLES,
         CalibrationSet.DEPTH_SAMPLE_LENGTH, seed);
     DepthPruningResult r = DepthPruner.prune(original, calibration,
-        new DepthPruningSettings(BlockImportance.TAYLOR, setting.blocks(), FIRST_LAYER, n - 1 - LAST_LAYER));
+        new DepthPruningSettings(BlockImportance.TAYLOR, setting.blocks(), firstLayer, n - 1 - lastLayer));
     List<Integer> removed = r.report().removedBlocks().stream().map(ScoredUnit::index).toList();
     for (int l = 0; l < n; l++) {
       if (!removed.contains(l)) {
@@ -218,8 +258,7 @@ final class StoriesTestBed {
       int count, long seed, PrintWriter err) throws IOException {
     int maxNew = Math.min(256, model.config().maxSeqLen() - 1);
     String key = String.format(Locale.ROOT, "model sha256 %s, %d stories, seed %d, %d new tokens, temperature 1.0, "
-        + "top-p 0.9%n", com.google.common.io.Files.asByteSource(modelFile.toFile()).hash(Hashing.sha256()),
-        count, seed, maxNew);
+        + "top-p 0.9%n", sha256(modelFile), count, seed, maxNew);
     Path text = cacheDir.resolve("data/generated-stories.txt");
     Path keyFile = cacheDir.resolve("data/generated-stories.key");
     if (Files.isRegularFile(text) && Files.isRegularFile(keyFile) && Files.readString(keyFile).equals(key)) {
@@ -227,11 +266,15 @@ final class StoriesTestBed {
       return Files.readString(text);
     }
     status(err, "sampling " + count + " stories from the unpruned model for the recovery data");
-    StringBuilder sb = new StringBuilder();
+    List<GenerationSettings> settings = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      int[] ids = model.generate(new int[] {tok.bosId()},
-          new GenerationSettings(maxNew, 1.0, 0.9, Seeds.mix(seed ^ GENERATION_SALT, i)), null);
-      sb.append(tok.decode(ids).replace('\n', ' ').trim()).append('\n');
+      settings.add(new GenerationSettings(maxNew, 1.0, 0.9, Seeds.mix(seed ^ GENERATION_SALT, i)));
+    }
+    StringBuilder sb = new StringBuilder();
+    if (count > 0) {
+      for (int[] ids : model.generate(new int[] {tok.bosId()}, settings, null)) {
+        sb.append(tok.decode(ids).replace('\n', ' ').trim()).append('\n');
+      }
     }
     Files.createDirectories(text.getParent());
     Files.writeString(text, sb.toString());

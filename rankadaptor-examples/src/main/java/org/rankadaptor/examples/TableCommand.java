@@ -23,9 +23,11 @@ import org.rankadaptor.ObservationStore;
 import org.rankadaptor.Provenance;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
 import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
+import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.replay.RecoveryTable;
@@ -37,8 +39,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * A table of real recoveries: every rank vector of one pruning setting of the stories260K test bed,
- * recovered with several recovery seeds and measured on the validation text (what a search sees) and the
+ * A table of real recoveries: every rank vector of one pruning setting of a stories test bed (or, for a
+ * space too large to enumerate, uniform rank 8 and a sample of vectors within its budget), recovered with
+ * several recovery seeds and measured on the validation text (what a search sees) and the
  * test text (held out from every choice). Search strategies are then compared on it offline, by replaying
  * it through {@link org.rankadaptor.replay.RecoveryTable}, with the same recoveries for every strategy.
  *
@@ -52,8 +55,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Recovers every rank vector of one pruning setting of stories260K with several recovery seeds and",
-        "measures validation and test perplexity: a table of real recoveries to compare search strategies on.",
+        "Recovers every rank vector of one pruning setting of a stories test bed (or uniform rank 8 and a sample",
+        "of vectors within its budget) with several recovery seeds and measures validation and test perplexity:",
+        "a table of real recoveries to compare search strategies on, and to see whether allocation matters.",
         "Resumable; --shard K/N splits the work between processes; --export writes table.jsonl."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file or a recovery failed (the message says which)", "2:invalid arguments"})
@@ -66,9 +70,13 @@ final class TableCommand implements Callable<Integer> {
 
   private static final long SOURCE_SALT = 0x53_4F_55_52_43_45L;
 
+  private static final long SAMPLE_SALT = 0x53_41_4D_50_4C_45L;
+
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Mixin TestBedOptions testBed = new TestBedOptions();
 
   @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
       description = "The shared data folder (models/, text/) (default: ${DEFAULT-VALUE}).")
@@ -105,6 +113,12 @@ final class TableCommand implements Callable<Integer> {
           + "perplexity) with the first recovery seed, for meta-learning in replays (default: ${DEFAULT-VALUE}).")
   int sourceConfigs;
 
+  @Option(names = "--sample", defaultValue = "0", paramLabel = "N",
+      description = "Instead of every rank vector: uniform rank 8 and N distinct rank vectors drawn by the seed within "
+          + "uniform rank 8's trainable-parameter budget, for spaces too large to enumerate (default: ${DEFAULT-VALUE}: "
+          + "every vector).")
+  int sample;
+
   @Option(names = "--export", description = "Write table.jsonl from every shard's store instead of recovering.")
   boolean export;
 
@@ -112,8 +126,11 @@ final class TableCommand implements Callable<Integer> {
   public Integer call() {
     PruningSetting pruning = parseSetting();
     int[] shardOf = parseShard();
-    if (seeds < 1 || steps < 1 || generatedStories < 0) {
-      throw usage("--seeds and --steps must be at least 1 and --generated-stories not negative");
+    if (seeds < 1 || steps < 1 || generatedStories < 0 || sample < 0) {
+      throw usage("--seeds and --steps must be at least 1, --generated-stories and --sample not negative");
+    }
+    if (testBed.problem() != null) {
+      throw usage(testBed.problem());
     }
     if (!Files.isDirectory(data)) {
       throw usage("--data: " + data + " is not a folder (the shared data: models/, text/)");
@@ -138,9 +155,9 @@ final class TableCommand implements Callable<Integer> {
 
   private void recover(PruningSetting pruning, int shardIndex, int shardCount, PrintWriter err) throws IOException {
     Files.createDirectories(outputDir);
-    StoriesTestBed bed = StoriesTestBed.load(data, outputDir, steps, generatedStories, seed, err);
+    StoriesTestBed bed = StoriesTestBed.load(testBed, data, outputDir, steps, generatedStories, seed, err);
     StoriesTestBed.Pruned pruned = bed.prune(pruning, err);
-    List<RankConfig> configs = pruned.space().enumerate();
+    List<RankConfig> configs = sample > 0 ? sampled(pruned, bed) : pruned.space().enumerate();
     LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
     List<Evaluator<RecoveredModel>> tasks = List.of(bed.target, bed.test);
     Path storeFile = outputDir.resolve(String.format(Locale.ROOT, "shard-%d-of-%d.jsonl", shardIndex, shardCount));
@@ -166,7 +183,7 @@ final class TableCommand implements Callable<Integer> {
       }
       if (sourceConfigs > 0) {
         List<Evaluator<RecoveredModel>> sources = List.of(
-            RecoveredEvaluators.perplexity("wikitext2", Files.readString(data.resolve("text/wikitext2/wiki.test.raw")),
+            RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(data.resolve("text/wikitext2/wiki.test.raw")),
                 bed.tokenizer, StoriesTestBed.WINDOW, SOURCE_TOKENS),
             RecoveredEvaluators.perplexity("alpaca", RecoveredEvaluators.alpacaText(
                 AlpacaData.read(data.resolve("text/alpaca/alpaca_data_1k.json"))), bed.tokenizer,
@@ -183,6 +200,19 @@ final class TableCommand implements Callable<Integer> {
       StoriesTestBed.status(err, "shard " + shardIndex + "/" + shardCount + " complete: " + total + " recoveries in "
           + storeFile);
     }
+  }
+
+  /** Uniform rank 8 first, then {@code --sample} other distinct vectors within its budget, drawn by the seed. */
+  private List<RankConfig> sampled(StoriesTestBed.Pruned pruned, StoriesTestBed bed) {
+    RankConfig uniform = RankConfig.uniform(pruned.model().config().nLayers(), RankSpace.DEFAULT_PINNED_RANK);
+    List<RankConfig> out = new ArrayList<>();
+    out.add(uniform);
+    for (RankConfig c : pruned.withUniformBudget(bed.recovery).sample(sample + 1, Seeds.mix(seed, SAMPLE_SALT), true)) {
+      if (!c.equals(uniform) && out.size() <= sample) {
+        out.add(c);
+      }
+    }
+    return out;
   }
 
   private static boolean measured(ObservationStore store, List<Evaluator<RecoveredModel>> tasks, RankConfig config,
@@ -230,7 +260,11 @@ final class TableCommand implements Callable<Integer> {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("command", "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
     p.put("setting", pruning.name());
+    p.put("model", bed.modelName.name());
+    p.put("modelFingerprint", StoriesTestBed.sha256(bed.modelFile));
     p.put("space", pruned.space().describe());
+    p.put("searchedLayers", List.of(bed.firstLayer, bed.lastLayer));
+    p.put("sample", sample);
     p.put("configurations", configurations);
     p.put("seed", seed);
     p.put("recoverySeeds", seeds);
