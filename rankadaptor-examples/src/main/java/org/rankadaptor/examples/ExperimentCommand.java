@@ -88,8 +88,9 @@ final class ExperimentCommand implements Callable<Integer> {
   Path outputDir;
 
   @Option(names = "--settings", split = ",", paramLabel = "SETTING",
-      description = "width:SHARE (share of the pruned layers' projection weights removed) or depth:BLOCKS (blocks "
-          + "removed among them) (default: width:0.20,width:0.25,width:0.30,width:0.50 and depth:1 on stories260K, "
+      description = "width:SHARE (share of the pruned layers' projection weights removed, the same in each), "
+          + "width-global:SHARE (the same total, the least important units across the layers: unequal shares) or "
+          + "depth:BLOCKS (blocks removed among them) (default: width:0.20,width:0.25,width:0.30,width:0.50 and depth:1 on stories260K, "
           + "depth:2 on the deep model).")
   List<String> settings;
 
@@ -156,7 +157,7 @@ final class ExperimentCommand implements Callable<Integer> {
     }
     for (String s : settings) {
       PruningSetting setting = PruningSetting.parse(s).orElseThrow(() ->
-          usage("--settings: '" + s + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
+          usage("--settings: '" + s + "' is neither width:SHARE, width-global:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
       if (setting.isWidth() && !(setting.share() > 0 && setting.share() < 1)) {
         throw usage("--settings: width share must be in (0, 1), got " + setting.share());
       }

@@ -57,15 +57,16 @@ final class ExperimentReport {
   private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
   /** A pruning setting of the experiment. */
-  record PruningSetting(boolean isWidth, double share, int blocks) {
+  record PruningSetting(boolean isWidth, double share, int blocks, boolean acrossLayers) {
 
     private static final java.util.regex.Pattern FORM =
-        java.util.regex.Pattern.compile("(width):(0?\\.\\d+)|(depth):(\\d+)");
+        java.util.regex.Pattern.compile("(width|width-global):(0?\\.\\d+)|(depth):(\\d+)");
 
     /**
-     * Parses {@code width:SHARE} or {@code depth:BLOCKS}.
+     * Parses {@code width:SHARE}, {@code width-global:SHARE} (units ranked across the pruned layers, so
+     * that layers lose unequal shares) or {@code depth:BLOCKS}.
      *
-     * @return empty when the text has neither form
+     * @return empty when the text has none of these forms
      */
     static java.util.Optional<PruningSetting> parse(String text) {
       java.util.regex.Matcher m = FORM.matcher(text.trim());
@@ -73,26 +74,27 @@ final class ExperimentReport {
         return java.util.Optional.empty();
       }
       return java.util.Optional.of(m.group(1) != null
-          ? width(Double.parseDouble(m.group(2)))
+          ? new PruningSetting(true, Double.parseDouble(m.group(2)), 0, m.group(1).equals("width-global"))
           : depth(Integer.parseInt(m.group(4))));
     }
 
     static PruningSetting width(double share) {
-      return new PruningSetting(true, share, 0);
+      return new PruningSetting(true, share, 0, false);
     }
 
     static PruningSetting depth(int blocks) {
-      return new PruningSetting(false, 0, blocks);
+      return new PruningSetting(false, 0, blocks, false);
     }
 
-    /** A folder-safe name, such as {@code width-25} or {@code depth-1}. */
+    /** A folder-safe name, such as {@code width-25}, {@code width-global-50} or {@code depth-1}. */
     String name() {
-      return isWidth ? String.format(Locale.ROOT, "width-%02.0f", 100 * share) : "depth-" + blocks;
+      return isWidth ? String.format(Locale.ROOT, "width-%s%02.0f", acrossLayers ? "global-" : "", 100 * share)
+          : "depth-" + blocks;
     }
 
     /** How the table names it. */
     String label() {
-      return isWidth ? String.format(Locale.ROOT, "Width %.0f %%", 100 * share)
+      return isWidth ? String.format(Locale.ROOT, "Width %.0f %%%s", 100 * share, acrossLayers ? ", uneven" : "")
           : "Depth " + blocks + (blocks == 1 ? " block" : " blocks");
     }
   }

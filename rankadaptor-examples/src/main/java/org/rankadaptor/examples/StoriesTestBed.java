@@ -199,12 +199,14 @@ final class StoriesTestBed {
     List<Integer> keptLayers = new ArrayList<>();
     if (setting.isWidth()) {
       double global = WidthPruner.globalRatioForLayerShare(original.config(), firstLayer, lastLayer, setting.share());
-      status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)",
-          setting.name(), 100 * setting.share(), firstLayer, lastLayer, 100 * global));
+      status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)%s",
+          setting.name(), 100 * setting.share(), firstLayer, lastLayer, 100 * global,
+          setting.acrossLayers() ? ", units ranked across the layers" : ""));
       CalibrationSet calibration = CalibrationSet.fromText(parts.get(0), tokenizer, CalibrationSet.DEFAULT_SAMPLES,
           CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
       WidthPruningResult r = WidthPruner.prune(original, calibration,
-          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, firstLayer, lastLayer, global, seed));
+          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, firstLayer, lastLayer, global, seed,
+              setting.acrossLayers()));
       for (int l = 0; l < n; l++) {
         keptLayers.add(l);
       }

@@ -86,7 +86,7 @@ final class TableCommand implements Callable<Integer> {
   Path outputDir;
 
   @Option(names = "--setting", defaultValue = "width:0.50", paramLabel = "SETTING",
-      description = "width:SHARE or depth:BLOCKS, as in the experiment (default: ${DEFAULT-VALUE}).")
+      description = "width:SHARE, width-global:SHARE or depth:BLOCKS, as in the experiment (default: ${DEFAULT-VALUE}).")
   String setting;
 
   @Option(names = "--seeds", defaultValue = "3",
@@ -302,7 +302,7 @@ final class TableCommand implements Callable<Integer> {
 
   private PruningSetting parseSetting() {
     return PruningSetting.parse(setting).orElseThrow(() ->
-        usage("--setting: '" + setting + "' is neither width:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
+        usage("--setting: '" + setting + "' is neither width:SHARE, width-global:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
   }
 
   private int[] parseShard() {

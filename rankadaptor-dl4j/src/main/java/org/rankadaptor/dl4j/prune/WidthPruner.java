@@ -99,15 +99,17 @@ public final class WidthPruner {
     List<LayerShape> shapes = new ArrayList<>(config.layers());
     List<LayerWeights> layers = new ArrayList<>(model.weights().layers());
     List<LayerPruning> reports = new ArrayList<>();
-    for (int l = settings.firstLayer(); l <= settings.lastLayer(); l++) {
+    int first = settings.firstLayer();
+    int count = settings.lastLayer() - first + 1;
+    double[][] groupScores = new double[count][];
+    double[][] channelScores = new double[count][];
+    LayerPlan[] plans = new LayerPlan[count];
+    for (int l = first; l <= settings.lastLayer(); l++) {
       LayerShape s = config.layer(l);
-      LayerWeights w = layers.get(l);
-      LayerPlan plan = plan(dim, s, layerRatio);
-      double[] groupScores;
-      double[] channelScores;
+      plans[l - first] = plan(dim, s, layerRatio);
       if (settings.importance() == Importance.RANDOM) {
-        groupScores = random.doubles(s.nKvHeads()).toArray();
-        channelScores = random.doubles(s.hiddenDim()).toArray();
+        groupScores[l - first] = random.doubles(s.nKvHeads()).toArray();
+        channelScores[l - first] = random.doubles(s.hiddenDim()).toArray();
       } else {
         Map<LoraTarget, INDArray> g = gradients == null ? null : gradients.mean().get(l);
         Map<LoraTarget, INDArray> f = gradients == null ? null : gradients.fisher().get(l);
@@ -123,11 +125,24 @@ public final class WidthPruner {
                 new Member(LoraTarget.GATE, false, 1),
                 new Member(LoraTarget.UP, false, 1),
                 new Member(LoraTarget.DOWN, true, 1));
-        groupScores = unitScores(settings, w, g, f, attention, s.nKvHeads());
-        channelScores = unitScores(settings, w, g, f, mlp, s.hiddenDim());
+        groupScores[l - first] = unitScores(settings, layers.get(l), g, f, attention, s.nKvHeads());
+        channelScores[l - first] = unitScores(settings, layers.get(l), g, f, mlp, s.hiddenDim());
       }
-      int[] removedGroups = lowest(groupScores, plan.headGroups());
-      int[] removedChannels = lowest(channelScores, plan.channels());
+    }
+    if (settings.rankedAcrossLayers()) {
+      // The same totals as block-wise pruning, shared out by importance across the layers.
+      int[] groups = acrossLayers(groupScores, java.util.Arrays.stream(plans).mapToInt(LayerPlan::headGroups).sum());
+      int[] channels = acrossLayers(channelScores, java.util.Arrays.stream(plans).mapToInt(LayerPlan::channels).sum());
+      for (int i = 0; i < count; i++) {
+        plans[i] = new LayerPlan(groups[i], channels[i]);
+      }
+    }
+    for (int l = first; l <= settings.lastLayer(); l++) {
+      LayerShape s = config.layer(l);
+      LayerWeights w = layers.get(l);
+      LayerPlan plan = plans[l - first];
+      int[] removedGroups = lowest(groupScores[l - first], plan.headGroups());
+      int[] removedChannels = lowest(channelScores[l - first], plan.channels());
       LayerShape pruned =
           new LayerShape(
               s.nHeads() - removedGroups.length * s.groupSize(),
@@ -142,8 +157,8 @@ public final class WidthPruner {
               ParameterCounts.layer(dim, s),
               ParameterCounts.layer(dim, pruned),
               s.groupSize(),
-              scored(removedGroups, groupScores),
-              scored(removedChannels, channelScores)));
+              scored(removedGroups, groupScores[l - first]),
+              scored(removedChannels, channelScores[l - first])));
     }
     LlamaConfig prunedConfig = config.withLayers(shapes);
     LlamaWeights original = model.weights();
@@ -154,7 +169,7 @@ public final class WidthPruner {
                 original.tokenEmbedding(), layers, original.finalNorm(), original.classifier()));
     PruningReport report =
         new PruningReport(
-            "llm-pruner-width",
+            settings.rankedAcrossLayers() ? "llm-pruner-width-global" : "llm-pruner-width",
             settings.importance(),
             settings.reduction(),
             settings.globalRatio(),
@@ -243,6 +258,34 @@ public final class WidthPruner {
       }
       return new LayerPlan(groups, channels);
     }
+  }
+
+  /**
+   * How many units each layer loses when the {@code total} least important units of all layers go, each
+   * layer keeping at least one: the lowest scores across layers, ties broken by layer then index.
+   */
+  static int[] acrossLayers(double[][] scores, int total) {
+    record Unit(int layer, int index, double score) {}
+    List<Unit> units = new ArrayList<>();
+    for (int l = 0; l < scores.length; l++) {
+      for (int i = 0; i < scores[l].length; i++) {
+        units.add(new Unit(l, i, scores[l][i]));
+      }
+    }
+    units.sort(java.util.Comparator.comparingDouble(Unit::score).thenComparingInt(Unit::layer)
+        .thenComparingInt(Unit::index));
+    int[] removed = new int[scores.length];
+    int taken = 0;
+    for (Unit u : units) {
+      if (taken == total) {
+        break;
+      }
+      if (removed[u.layer()] < scores[u.layer()].length - 1) {
+        removed[u.layer()]++;
+        taken++;
+      }
+    }
+    return removed;
   }
 
   /** Scores of {@code units} units over their coupled matrices. */

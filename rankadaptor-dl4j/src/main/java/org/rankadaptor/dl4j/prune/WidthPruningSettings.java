@@ -11,6 +11,10 @@ import java.util.Objects;
  * @param lastLayer last pruned layer, 0-based and inclusive (LLaMA-7B in the paper: 4..29 of 32)
  * @param globalRatio fraction of the whole model's parameters to remove, in (0, 1)
  * @param seed seed of {@link Importance#RANDOM}; recorded in the report
+ * @param rankedAcrossLayers false (the default, LLM-Pruner's block-wise pruning): every pruned layer loses
+ *     the same share; true (LLM-Pruner's {@code --global_pruning}): the same number of head groups and MLP
+ *     channels go in all, but the least important across the pruned layers, so that layers lose unequal
+ *     shares (each keeps at least one head group and one channel)
  */
 public record WidthPruningSettings(
     Importance importance,
@@ -18,7 +22,14 @@ public record WidthPruningSettings(
     int firstLayer,
     int lastLayer,
     double globalRatio,
-    long seed) {
+    long seed,
+    boolean rankedAcrossLayers) {
+
+  /** Block-wise settings: every pruned layer loses the same share. */
+  public WidthPruningSettings(
+      Importance importance, GroupReduction reduction, int firstLayer, int lastLayer, double globalRatio, long seed) {
+    this(importance, reduction, firstLayer, lastLayer, globalRatio, seed, false);
+  }
 
   /**
    * Validates what does not depend on the model.
@@ -45,11 +56,18 @@ public record WidthPruningSettings(
 
   /** A copy with another criterion and seed. */
   public WidthPruningSettings withImportance(Importance newImportance, long newSeed) {
-    return new WidthPruningSettings(newImportance, reduction, firstLayer, lastLayer, globalRatio, newSeed);
+    return new WidthPruningSettings(
+        newImportance, reduction, firstLayer, lastLayer, globalRatio, newSeed, rankedAcrossLayers);
   }
 
   /** A copy with another group reduction. */
   public WidthPruningSettings withReduction(GroupReduction newReduction) {
-    return new WidthPruningSettings(importance, newReduction, firstLayer, lastLayer, globalRatio, seed);
+    return new WidthPruningSettings(
+        importance, newReduction, firstLayer, lastLayer, globalRatio, seed, rankedAcrossLayers);
+  }
+
+  /** A copy that ranks units across the pruned layers (uneven shares per layer) or within each. */
+  public WidthPruningSettings withRankingAcrossLayers(boolean value) {
+    return new WidthPruningSettings(importance, reduction, firstLayer, lastLayer, globalRatio, seed, value);
   }
 }

@@ -167,6 +167,48 @@ class PruningTest {
   }
 
   @Test
+  void rankingAcrossLayersRemovesTheSameUnitsInTotalButUnevenly() {
+    WidthPruningSettings blockWise = WidthPruningSettings.llmPruner(FIRST, LAST, 0.3);
+    WidthPruningResult even = WidthPruner.prune(model, calibration(5), blockWise);
+    WidthPruningResult uneven = WidthPruner.prune(model, calibration(5), blockWise.withRankingAcrossLayers(true));
+    int evenHeads = 0;
+    int unevenHeads = 0;
+    int evenChannels = 0;
+    int unevenChannels = 0;
+    java.util.Set<Integer> widths = new java.util.HashSet<>();
+    for (int l = FIRST; l <= LAST; l++) {
+      LayerShape e = even.model().config().layer(l);
+      LayerShape u = uneven.model().config().layer(l);
+      evenHeads += e.nKvHeads();
+      unevenHeads += u.nKvHeads();
+      evenChannels += e.hiddenDim();
+      unevenChannels += u.hiddenDim();
+      widths.add(u.hiddenDim());
+      assertTrue(u.nKvHeads() >= 1 && u.hiddenDim() >= 1, "layer " + l + " keeps a head group and a channel");
+    }
+    assertEquals(evenHeads, unevenHeads);
+    assertEquals(evenChannels, unevenChannels);
+    assertTrue(widths.size() > 1, "ranked across layers, the MLPs should end at different widths: " + widths);
+    assertEquals("llm-pruner-width-global", uneven.report().method());
+    // Block-wise removal is one of the ways to remove that many channels; across layers takes the cheapest.
+    assertTrue(removedScore(uneven) < removedScore(even),
+        "across layers " + removedScore(uneven) + ", block-wise " + removedScore(even));
+  }
+
+  private static double removedScore(WidthPruningResult result) {
+    return result.report().layers().stream()
+        .flatMap(layer -> layer.removedChannels().stream()).mapToDouble(ScoredUnit::score).sum();
+  }
+
+  @Test
+  void acrossLayersTakesTheLowestScoresAndLeavesEveryLayerOne() {
+    double[][] scores = {{0.1, 0.2, 0.9}, {0.05, 0.06}, {0.5, 0.6, 0.7}};
+    assertArrayEquals(new int[] {2, 1, 0}, WidthPruner.acrossLayers(scores, 3));
+    // Layer 1 would give both of its units, but keeps one; the next lowest elsewhere goes instead.
+    assertArrayEquals(new int[] {2, 1, 1}, WidthPruner.acrossLayers(scores, 4));
+  }
+
+  @Test
   void prunedModelComputesWhatTheMaskedOriginalComputes() {
     int[][] sequences = {
       Arrays.copyOfRange(heldOut.sequences()[0], 0, 48), Arrays.copyOfRange(heldOut.sequences()[1], 0, 33)
