@@ -88,6 +88,109 @@ class ObservationStoreTest {
   }
 
   @Test
+  void aSecondWriterInThisProcessIsRefusedUntilTheFirstCloses() {
+    Path file = dir.resolve("store.jsonl");
+    try (ObservationStore first = ObservationStore.open(file)) {
+      first.append(observation("piqa", 4, 0.61));
+      assertThatThrownBy(() -> ObservationStore.open(file))
+          .isInstanceOf(ObservationStoreException.class)
+          .hasMessageContaining("store.jsonl")
+          .hasMessageContaining("already open");
+    }
+    try (ObservationStore again = ObservationStore.open(file)) {
+      assertThat(again.size()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSecondWriterInAnotherProcessIsRefusedNamingTheHolder() throws Exception {
+    Path file = dir.resolve("store.jsonl");
+    try (ObservationStore store = ObservationStore.open(file)) {
+      store.append(observation("piqa", 4, 0.61));
+    }
+    Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), StoreHolder.class.getName(), file.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      String ready = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
+          StandardCharsets.UTF_8)).readLine();
+      assertThat(ready).isEqualTo("held 1");
+      assertThatThrownBy(() -> ObservationStore.open(file))
+          .isInstanceOf(ObservationStoreException.class)
+          .hasMessageContaining("is held by another process")
+          .hasMessageContaining("pid " + holder.pid());
+    } finally {
+      holder.getOutputStream().close();
+      assertThat(holder.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+    try (ObservationStore store = ObservationStore.open(file)) {
+      store.append(observation("piqa", 6, 0.62));
+      assertThat(store.size()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void appendsGoToTheEndOfTheFileAsItIsWhenWriting() throws IOException {
+    Path file = dir.resolve("store.jsonl");
+    String written;
+    try (ObservationStore store = ObservationStore.open(file)) {
+      store.append(observation("piqa", 4, 0.61));
+      written = Files.readString(file);
+      // Something else appends a line (a copy tool, a careless script) while the store is open.
+      Files.writeString(file, written.replace("0.61", "0.99").replace("\"config\":\"8,4,8\"", "\"config\":\"8,2,8\""),
+          StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+      store.append(observation("piqa", 6, 0.63));
+    }
+    try (ObservationStore store = ObservationStore.open(file)) {
+      assertThat(store.all()).extracting(Observation::score).containsExactly(0.61, 0.99, 0.63);
+    }
+  }
+
+  @Test
+  void linesThatAreNotExactlyAnObservationAreRefusedNamingTheLine() throws IOException {
+    Path file = dir.resolve("store.jsonl");
+    try (ObservationStore store = ObservationStore.open(file)) {
+      store.append(observation("piqa", 4, 0.61));
+    }
+    String good = Files.readString(file).strip();
+    Map<String, String> bad = new java.util.LinkedHashMap<>();
+    bad.put("content after the object", good + " {\"task\":\"x\"}");
+    bad.put("a fractional seed", good.replace("\"seed\":7", "\"seed\":7.9"));
+    bad.put("a seed as a string", good.replace("\"seed\":7", "\"seed\":\"7\""));
+    bad.put("a score as a string", good.replace("\"score\":0.61", "\"score\":\"0.61\""));
+    bad.put("no seed", good.replace("\"seed\":7,", ""));
+    bad.put("no cost", good.replace("\"costSeconds\":1.5,", ""));
+    bad.put("a duplicate key", good.replace("\"seed\":7", "\"seed\":7,\"seed\":8"));
+    bad.put("NaN in the metrics", good.replace("\"acc\":0.61", "\"acc\":\"NaN\""));
+    bad.put("an infinite metric", good.replace("\"acc\":0.61", "\"acc\":-1e309"));
+    for (Map.Entry<String, String> e : bad.entrySet()) {
+      assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(good);
+      Files.writeString(file, good + "\n" + e.getValue() + "\n");
+      assertThatThrownBy(() -> ObservationStore.open(file)).as(e.getKey())
+          .isInstanceOf(ObservationStoreException.class)
+          .hasMessageContaining("store.jsonl line 2");
+    }
+  }
+
+  @Test
+  void aCompleteLastLineWithoutItsNewlineIsKeptNotTorn() throws IOException {
+    Path file = dir.resolve("store.jsonl");
+    try (ObservationStore store = ObservationStore.open(file)) {
+      store.append(observation("piqa", 4, 0.61));
+      store.append(observation("piqa", 6, 0.62));
+    }
+    Files.writeString(file, Files.readString(file).stripTrailing());
+    try (ObservationStore store = ObservationStore.open(file)) {
+      assertThat(store.tornLine()).isEmpty();
+      assertThat(store.size()).isEqualTo(2);
+      store.append(observation("piqa", 8, 0.63));
+    }
+    try (ObservationStore store = ObservationStore.open(file)) {
+      assertThat(store.all()).extracting(Observation::score).containsExactly(0.61, 0.62, 0.63);
+    }
+  }
+
+  @Test
   void succeededObservationNeedsAFiniteScore() {
     assertThatThrownBy(() -> Observation.succeeded("piqa", RankConfig.of(8), Evaluation.of(Double.NaN), 0, Provenance.ofSeed(1)))
         .isInstanceOf(IllegalArgumentException.class);

@@ -1,5 +1,6 @@
 package org.rankadaptor.demo;
 
+import org.rankadaptor.AtomicFiles;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -196,7 +197,7 @@ public final class BayesianRidgeModel implements PerformanceModel {
   public void save(Path path) throws IOException {
     Saved saved = new Saved(FORMAT, space.describe(), noiseVariance, priorMean, priorPrecision, fallbackMean,
         fallbackStd, gram, moment, count, sum, sumSquares);
-    Files.writeString(path, JSON.writeValueAsString(saved));
+    AtomicFiles.writeString(path, JSON.writeValueAsString(saved));
   }
 
   /**

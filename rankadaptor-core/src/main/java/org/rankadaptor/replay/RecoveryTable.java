@@ -1,5 +1,6 @@
 package org.rankadaptor.replay;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -265,10 +266,7 @@ public final class RecoveryTable {
       }
     }
     try {
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeString(file, sb.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write recovery table " + file + ": " + e.getMessage(), e);
     }

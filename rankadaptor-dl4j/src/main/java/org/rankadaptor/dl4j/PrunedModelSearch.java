@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -264,10 +265,11 @@ public final class PrunedModelSearch {
         LlamaCheckpoints.save(mergedModel, merged.get(), metadata);
       }
       resultFile = Optional.of(outputFolder.resolve(RESULT_FILE));
-      JSON.writeValue(resultFile.get().toFile(),
-          resultJson(search, baselineObservations, random, paper, heldOutMeasurements));
+      AtomicFiles.writeString(resultFile.get(), JSON.writeValueAsString(
+          resultJson(search, baselineObservations, random, paper, heldOutMeasurements)));
       provenanceFile = Optional.of(outputFolder.resolve(PROVENANCE_FILE));
-      JSON.writeValue(provenanceFile.get().toFile(), provenanceJson(search, sourceConfigs, sourceObservations));
+      AtomicFiles.writeString(provenanceFile.get(),
+          JSON.writeValueAsString(provenanceJson(search, sourceConfigs, sourceObservations)));
     }
     LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), runner.recoveries());
     return new PrunedSearchResult(search, best, baselineObservations, random, paper, heldOutMeasurements,
@@ -402,9 +404,17 @@ public final class PrunedModelSearch {
       return Optional.empty();
     }
     Path folder = outputFolder.resolve(ADAPTERS_FOLDER);
-    return Files.isDirectory(folder)
-        ? Optional.of(PeftAdapters.read(folder, model.config(), model.dataType()))
-        : Optional.empty();
+    if (!Files.isDirectory(folder)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PeftAdapters.read(folder, model.config(), model.dataType()));
+    } catch (IOException | RuntimeException e) {
+      // A damaged output is recomputed: the adapters come from the store's configuration and seed.
+      LOG.warn("the adapters in {} cannot be read ({}); the best configuration is recovered again", folder,
+          e.getMessage());
+      return Optional.empty();
+    }
   }
 
   private static boolean hasAdapters(LoraAdapters adapters) {

@@ -202,6 +202,27 @@ class PrunedModelSearchTest {
   }
 
   @Test
+  @Order(2)
+  void aDamagedOutputIsRecomputedNotFatal() throws IOException {
+    // As a kill while writing left it before outputs were written atomically: half a config file.
+    Path out = dir.resolve("out");
+    Path config = out.resolve("adapters/adapter_config.json");
+    String whole = Files.readString(config);
+    Files.writeString(config, whole.substring(0, whole.length() / 2));
+    try (ObservationStore store = ObservationStore.open(dir.resolve("store.jsonl"))) {
+      PrunedSearchResult again = search(recoveryRunner, store, out).run();
+      assertThat(again.best()).isEqualTo(first.best());
+      // Only the best configuration is recovered again, for its adapters.
+      assertThat(again.recoveries()).isEqualTo(1);
+    }
+    assertThat(Files.readString(config)).isEqualTo(whole);
+    try (var files = Files.list(out.resolve("adapters"))) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList())
+          .containsExactlyInAnyOrder("adapter_config.json", "adapter_model.safetensors");
+    }
+  }
+
+  @Test
   @Order(3)
   void aKilledRunResumesFromItsStoreToTheSameResult() throws IOException {
     Path storeFile = dir.resolve("killed.jsonl");

@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.io;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -165,7 +166,7 @@ public record HfLlamaConfig(
 
   /** Writes this config as a config.json that {@code transformers} loads as a LLaMA model. */
   public void write(Path file) throws IOException {
-    Files.writeString(file, toJson(), StandardCharsets.UTF_8);
+    AtomicFiles.writeString(file, toJson());
   }
 
   /** This config as pretty-printed config.json text. */

@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.io;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -187,7 +188,7 @@ public record PeftLoraConfig(
 
   /** Writes this config as an adapter_config.json that PEFT's {@code PeftModel.from_pretrained} loads. */
   public void write(Path file) throws IOException {
-    Files.writeString(file, toJson(), StandardCharsets.UTF_8);
+    AtomicFiles.writeString(file, toJson());
   }
 
   /** This config as adapter_config.json text (keys PEFT has accepted since rank patterns exist). */

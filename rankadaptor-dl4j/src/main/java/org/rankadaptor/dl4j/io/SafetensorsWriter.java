@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.io;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
@@ -93,7 +94,7 @@ public final class SafetensorsWriter {
           writeData(out, entry);
         }
       }
-      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.moveInPlace(temporary, file);
     } finally {
       Files.deleteIfExists(temporary);
     }

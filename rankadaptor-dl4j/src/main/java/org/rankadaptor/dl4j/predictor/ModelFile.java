@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.predictor;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -86,7 +87,7 @@ final class ModelFile {
         writeFloats(zip, "member-" + m + ".adam.f32", member.optimiserStateVector());
       }
     }
-    Files.move(temporary, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.moveInPlace(temporary, path);
   }
 
   static MlpPerformanceModel read(Path path, RankSpace space, MlpConfig expected) throws IOException {

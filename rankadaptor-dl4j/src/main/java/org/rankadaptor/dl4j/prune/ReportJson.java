@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.prune;
 
+import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -24,7 +25,7 @@ final class ReportJson {
   }
 
   static void write(Object report, Path file) throws IOException {
-    Files.writeString(file, write(report));
+    AtomicFiles.writeString(file, write(report));
   }
 
   static <T> T read(String json, Class<T> type) throws IOException {
