@@ -18,9 +18,9 @@ final class DeepModelOptions {
       description = "Layers of the deep model (default: ${DEFAULT-VALUE}).")
   int layers = 12;
 
-  @Option(names = "--pretrain-steps", defaultValue = "1200", paramLabel = "N",
+  @Option(names = "--pretrain-steps", defaultValue = "900", paramLabel = "N",
       description = "Pretraining steps of the deep model (default: ${DEFAULT-VALUE}).")
-  int steps = 1200;
+  int steps = 900;
 
   @Option(names = "--pretrain-stories", defaultValue = "4000", paramLabel = "N",
       description = "Stories sampled from stories260K to pretrain the deep model on (default: ${DEFAULT-VALUE}).")

@@ -17,9 +17,6 @@ import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
@@ -288,12 +285,7 @@ public final class LlamaModel {
     }
     long bytes = Float.BYTES * (perLayer * config.nLayers() + 4L * batch * (config.dim() + config.vocabSize()))
         + (16L << 20);
-    return WorkspaceConfiguration.builder()
-        .initialSize(bytes)
-        .policyAllocation(AllocationPolicy.STRICT)
-        .policyLearning(LearningPolicy.NONE)
-        .policySpill(SpillPolicy.EXTERNAL)
-        .build();
+    return Workspaces.fixed(bytes);
   }
 
   /**
@@ -824,8 +816,7 @@ public final class LlamaModel {
       double[][] logits;
       // Every array of a step lives in a workspace that the next step reuses: a step allocates and frees
       // buffers as large as the cache, and fresh native allocations of that size cost more than the step.
-      try (MemoryWorkspace ignored =
-          Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, workspaceId)) {
+      try (MemoryWorkspace ignored = Workspaces.activate(workspace, workspaceId)) {
         INDArray h = decoder(embed(Arrays.stream(step).flatMapToInt(Arrays::stream).toArray()), pass, null, cache);
         // The last position of every sequence: rows t-1, 2t-1, ...
         INDArray lastRows = h.reshape(b, t, config.dim()).get(all(), point(t - 1), all()).reshape(b, config.dim());
@@ -855,8 +846,7 @@ public final class LlamaModel {
         break;
       }
     }
-    Nd4j.getWorkspaceManager().destroyWorkspace(
-        Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspace, workspaceId));
+    Workspaces.destroy(workspace, workspaceId);
     List<int[]> out = new ArrayList<>(b);
     for (List<Integer> g : generated) {
       out.add(g.stream().mapToInt(Integer::intValue).toArray());

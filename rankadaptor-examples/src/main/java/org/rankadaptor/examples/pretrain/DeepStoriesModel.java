@@ -76,10 +76,10 @@ public final class DeepStoriesModel {
 
     /**
      * The default: 12 layers of width 64 with 8 query and 4 key/value heads and an MLP of 172 (the
-     * teacher's layer shape), windows of 256 tokens, 1,200 steps of 16 windows at 2e-3, on 4,000 stories.
+     * teacher's layer shape), windows of 256 tokens, 900 steps of 16 windows at 2e-3, on 4,000 stories.
      */
     public static Settings defaults(long seed) {
-      return new Settings(seed, 64, 12, 8, 4, 172, 256, 1200, 16, 2e-3, 4000);
+      return new Settings(seed, 64, 12, 8, 4, 172, 256, 900, 16, 2e-3, 4000);
     }
 
     /** A copy with other layers, steps and stories (smaller models for tests). */
@@ -129,7 +129,11 @@ public final class DeepStoriesModel {
       status.accept("reusing the cached deep model in " + folder);
       return new Prepared(cached.get(), folder, fingerprint, false, Double.NaN, 0);
     }
-    int[] tokens = corpus(cacheRoot.resolve("deep-corpus-" + fingerprint.substring(0, 16) + ".bin"), settings,
+    // The corpus depends on the teacher, the tokenizer, the seed and the number of stories only: other
+    // settings of the same corpus reuse it.
+    String corpusKey = Hashing.sha256().hashString(teacherBytes + "|" + fingerprint(Settings.defaults(settings.seed())
+        .with(4, 1, settings.stories()), teacherBytes, tokenizer), StandardCharsets.UTF_8).toString();
+    int[] tokens = corpus(cacheRoot.resolve("deep-corpus-" + corpusKey.substring(0, 16) + ".bin"), settings,
         teacher, tokenizer, status);
     if (teacher.config().vocabSize() != tokenizer.vocabSize()) {
       throw new IllegalArgumentException("the teacher has " + teacher.config().vocabSize()

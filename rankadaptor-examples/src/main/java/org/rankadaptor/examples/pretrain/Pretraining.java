@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.io.SafetensorsFile;
@@ -25,6 +26,7 @@ import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LlamaWeights;
 import org.rankadaptor.dl4j.llama.WeightGradients;
+import org.rankadaptor.dl4j.llama.Workspaces;
 import org.rankadaptor.dl4j.recover.AdamW;
 import org.rankadaptor.dl4j.recover.LearningRateSchedule;
 import org.slf4j.Logger;
@@ -82,30 +84,38 @@ public final class Pretraining {
     int tail = Math.max(1, s.steps() / 10);
     double tailLoss = 0;
     long start = System.nanoTime();
+    String workspaceId = "rankadaptor-pretraining-" + System.identityHashCode(model);
     for (int step = 0; step < s.steps(); step++) {
       int[][] windows = new int[s.batch()][];
       for (int b = 0; b < windows.length; b++) {
         int from = random.nextInt(tokens.length - s.seqLen() + 1);
         windows[b] = Arrays.copyOfRange(tokens, from, from + s.seqLen());
       }
-      WeightGradients g = model.fullWeightGradients(LlamaBatch.of(windows));
-      if (!Double.isFinite(g.loss())) {
-        throw new IllegalStateException("pretraining diverged at step " + (step + 1) + " (loss " + g.loss()
-            + "); lower the learning rate " + s.learningRate());
+      double loss;
+      // A step's activations and gradients live in a workspace that every later step reuses; the weights and
+      // the optimiser's state live outside it.
+      try (MemoryWorkspace ignored = Workspaces.activate(Workspaces.TRAINING_STEP, workspaceId)) {
+        WeightGradients g = model.fullWeightGradients(LlamaBatch.of(windows));
+        loss = g.loss();
+        if (!Double.isFinite(loss)) {
+          throw new IllegalStateException("pretraining diverged at step " + (step + 1) + " (loss " + loss
+              + "); lower the learning rate " + s.learningRate());
+        }
+        optimiser.step(tensors(g.gradients(), tied), schedule.rate(step));
       }
-      optimiser.step(tensors(g.gradients(), tied), schedule.rate(step));
       if (step >= s.steps() - tail) {
-        tailLoss += g.loss() / tail;
+        tailLoss += loss / tail;
       }
       if (step % 25 == 0 || step == s.steps() - 1) {
         double seconds = (System.nanoTime() - start) / 1e9;
         LOG.info(String.format(Locale.ROOT, "pretraining step %d/%d, loss %.4f, %.0f tokens/s", step + 1, s.steps(),
-            g.loss(), (step + 1) * (double) s.batch() * s.seqLen() / Math.max(seconds, 1e-9)));
+            loss, (step + 1) * (double) s.batch() * s.seqLen() / Math.max(seconds, 1e-9)));
       }
       if (progress != null) {
         progress.accept(step + 1);
       }
     }
+    Workspaces.destroy(Workspaces.TRAINING_STEP, workspaceId);
     return tailLoss;
   }
 
