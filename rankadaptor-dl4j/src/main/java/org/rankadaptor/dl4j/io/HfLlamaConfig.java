@@ -204,6 +204,42 @@ public record HfLlamaConfig(
     }
   }
 
+  /** The largest rms_norm_eps and the range of rope_theta accepted: far outside any model ever published. */
+  static final double MAX_RMS_NORM_EPS = 1e-2;
+
+  static final double MIN_ROPE_THETA = 1.0;
+
+  static final double MAX_ROPE_THETA = 1e9;
+
+  /**
+   * Refuses what the model does not compute as the config says (another activation, biases) and values no
+   * trained model has, naming the field: loading them would give wrong logits without a word.
+   */
+  private static void refuseUnimplemented(Path file, JsonNode root) throws FileFormatException {
+    for (String act : new String[] {"hidden_act", "hidden_activation"}) {
+      JsonNode value = root.get(act);
+      if (value != null && !value.isNull() && !"silu".equals(value.asText()) && !"swish".equals(value.asText())) {
+        throw new FileFormatException(file, act, "is " + value + "; only SiLU (the LLaMA MLP) is implemented");
+      }
+    }
+    for (String bias : new String[] {"attention_bias", "mlp_bias"}) {
+      JsonNode value = root.get(bias);
+      if (value != null && !value.isNull() && (!value.isBoolean() || value.booleanValue())) {
+        throw new FileFormatException(file, bias, "is " + value + "; projections with biases are not implemented");
+      }
+    }
+    JsonNode eps = root.get("rms_norm_eps");
+    if (eps != null && eps.isNumber() && !(eps.doubleValue() > 0 && eps.doubleValue() <= MAX_RMS_NORM_EPS)) {
+      throw new FileFormatException(file, "rms_norm_eps", "is " + eps + ", outside (0, " + MAX_RMS_NORM_EPS + "]");
+    }
+    JsonNode theta = root.get("rope_theta");
+    if (theta != null && theta.isNumber()
+        && !(theta.doubleValue() >= MIN_ROPE_THETA && theta.doubleValue() <= MAX_ROPE_THETA)) {
+      throw new FileFormatException(file, "rope_theta", "is " + theta + ", outside [" + MIN_ROPE_THETA + ", "
+          + MAX_ROPE_THETA + "]");
+    }
+  }
+
   private static HfLlamaConfig fromJson(Path file, JsonNode root) throws FileFormatException {
     JsonNode modelType = root.get("model_type");
     if (modelType != null && !"llama".equals(modelType.asText())) {
@@ -213,6 +249,7 @@ public record HfLlamaConfig(
     if (root.hasNonNull("rope_scaling")) {
       LOG.warn("{}: rope_scaling is set but not supported; positions use plain rope_theta", file);
     }
+    refuseUnimplemented(file, root);
     int hidden = requiredInt(file, root, "hidden_size");
     int heads = requiredInt(file, root, "num_attention_heads");
     int headDim;

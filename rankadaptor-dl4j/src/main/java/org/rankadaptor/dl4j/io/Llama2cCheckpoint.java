@@ -187,6 +187,14 @@ public record Llama2cCheckpoint(
       throw new CheckpointFormatException(
           file, "tensor " + tensor + " has " + count + " values, more than one Java array holds");
     }
-    return in.readFloats((int) count, "tensor " + tensor);
+    float[] values = in.readFloats((int) count, "tensor " + tensor);
+    // Checked once here so that a damaged file fails at load, not as every recovery's NaN loss.
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new CheckpointFormatException(file, "tensor " + tensor + " holds " + values[i] + " at element " + i
+            + "; weights must be finite");
+      }
+    }
+    return values;
   }
 }

@@ -163,10 +163,26 @@ public final class LlamaCheckpoints {
             + "; only F32, F16, BF16 and F64 weights are read");
       }
       used.add(name);
+      // Checked once here so that a damaged checkpoint fails at load, not as every recovery's NaN loss.
       if (dtype == DataType.DOUBLE) {
-        return Nd4j.create(source.readDoubles(name), shape, 'c');
+        double[] values = source.readDoubles(name);
+        for (int i = 0; i < values.length; i++) {
+          requireFinite(name, values[i], i);
+        }
+        return Nd4j.create(values, shape, 'c');
       }
-      return Nd4j.create(source.readFloats(name), shape, 'c').castTo(dtype);
+      float[] values = source.readFloats(name);
+      for (int i = 0; i < values.length; i++) {
+        requireFinite(name, values[i], i);
+      }
+      return Nd4j.create(values, shape, 'c').castTo(dtype);
+    }
+
+    private void requireFinite(String name, double value, int index) throws FileFormatException {
+      if (!Double.isFinite(value)) {
+        throw new FileFormatException(source.file(), name, "holds " + value + " at element " + index
+            + "; weights must be finite");
+      }
     }
   }
 

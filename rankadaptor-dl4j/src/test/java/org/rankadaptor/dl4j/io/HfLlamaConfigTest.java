@@ -131,6 +131,19 @@ class HfLlamaConfigTest {
   }
 
   @Test
+  void refusesWhatTheModelDoesNotImplementAndValuesNoModelHas() throws IOException {
+    assertEquals("hidden_act", rejected(base("}", ",\"hidden_act\":\"gelu\"}")).item().orElseThrow());
+    assertEquals("attention_bias", rejected(base("}", ",\"attention_bias\":true}")).item().orElseThrow());
+    assertEquals("mlp_bias", rejected(base("}", ",\"mlp_bias\":true}")).item().orElseThrow());
+    assertEquals("rms_norm_eps", rejected(base("}", ",\"rms_norm_eps\":1e20}")).item().orElseThrow());
+    assertEquals("rope_theta", rejected(base("}", ",\"rope_theta\":1e-320}")).item().orElseThrow());
+    assertEquals("rope_theta", rejected(base("}", ",\"rope_theta\":1e30}")).item().orElseThrow());
+    // What published LLaMA configs say is accepted.
+    HfLlamaConfig.read(file(base("}", ",\"hidden_act\":\"silu\",\"attention_bias\":false,\"mlp_bias\":false,"
+        + "\"rms_norm_eps\":1e-6,\"rope_theta\":500000.0}")));
+  }
+
+  @Test
   void constructorValidatesDirectlyToo() {
     assertThrows(IllegalArgumentException.class,
         () -> new HfLlamaConfig(64, 172, 2, 8, 3, 512, 1e-5, 1e4, 512, false, 8, List.of()));

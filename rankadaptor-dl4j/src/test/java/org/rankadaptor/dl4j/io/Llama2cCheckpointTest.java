@@ -41,6 +41,20 @@ class Llama2cCheckpointTest {
   }
 
   @Test
+  void nonFiniteWeightsAreRefusedAtLoadNamingTheTensor(@TempDir Path dir) throws IOException {
+    byte[] bytes =
+        Files.readAllBytes(SharedFiles.require("data/models/stories260K/stories260K.bin"));
+    // The header is 7 ints; the embedding table follows. Its 11th value becomes NaN.
+    java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(28 + 10 * 4, Float.NaN);
+    Path broken = dir.resolve("nan.bin");
+    Files.write(broken, bytes);
+    CheckpointFormatException e =
+        assertThrows(CheckpointFormatException.class, () -> Llama2cCheckpoint.read(broken));
+    assertTrue(e.getMessage().contains("nan.bin") && e.getMessage().contains("token_embedding_table")
+        && e.getMessage().contains("element 10"), e.getMessage());
+  }
+
+  @Test
   void rejectsNonsenseHeaders(@TempDir Path dir) throws IOException {
     assertHeaderRejected(dir, new int[] {64, 172, 5, 8, 3, 512, 512}, "n_kv_heads");
     assertHeaderRejected(dir, new int[] {64, 172, 5, 7, 7, 512, 512}, "divisible");

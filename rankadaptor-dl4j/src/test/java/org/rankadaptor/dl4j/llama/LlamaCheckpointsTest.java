@@ -278,6 +278,16 @@ class LlamaCheckpointsTest {
   }
 
   @Test
+  void nonFiniteWeightsAreRefusedAtLoadNamingTheTensor() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 38, DataType.FLOAT);
+    model.weights().layers().get(1).up().putScalar(3, 2, Float.POSITIVE_INFINITY);
+    LlamaCheckpoints.save(model, dir, Map.of());
+    FileFormatException e = assertThrows(FileFormatException.class, () -> LlamaCheckpoints.load(dir, DataType.FLOAT));
+    assertEquals("model.layers.1.mlp.up_proj.weight", e.item().orElseThrow());
+    assertTrue(e.getMessage().contains("Infinity") && e.getMessage().contains("finite"), e.getMessage());
+  }
+
+  @Test
   void configsThatCannotBeHonouredAreRejected() throws IOException {
     LlamaModel model = LlamaModel.randomInit(PRUNED, 37, DataType.FLOAT);
     LlamaCheckpoints.save(model, dir, Map.of());
