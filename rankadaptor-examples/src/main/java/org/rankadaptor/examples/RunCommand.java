@@ -38,6 +38,7 @@ import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
+import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.prune.BlockImportance;
@@ -77,6 +78,9 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file or the search failed (the message says which)", "2:invalid arguments"})
 final class RunCommand implements Callable<Integer> {
+
+  /** No LLaMA projection is wider than this: a larger rank is a typing error. */
+  private static final int MAX_RANK = 65_536;
 
   enum Prune { width, depth, none }
 
@@ -217,8 +221,8 @@ final class RunCommand implements Callable<Integer> {
       throw usage("--eval-tokens must be at least 2, got " + evalTokens);
     }
     for (int r : ranks) {
-      if (r < 0) {
-        throw usage("--ranks must not be negative, got " + r);
+      if (r < 0 || r > MAX_RANK) {
+        throw usage("--ranks must lie in 0.." + MAX_RANK + ", got " + r);
       }
     }
     if (!recoveryPreset.equals("tiny") && !recoveryPreset.equals("paper")) {
@@ -316,6 +320,15 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     RankSpace rankSpace = space.build();
+    // Checked before anything is allocated: a rank above a layer's smallest projection dimension buys nothing.
+    for (int l : rankSpace.searchedLayers()) {
+      int max = LoraAdapters.maxRank(pruned.config(), l, settings.targets());
+      int highest = rankSpace.candidates(l).stream().mapToInt(Integer::intValue).max().orElse(0);
+      if (highest > max) {
+        throw new IllegalArgumentException("--ranks: rank " + highest + " exceeds layer " + l
+            + "'s smallest projection dimension " + max + " after pruning; give ranks up to " + max);
+      }
+    }
 
     LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
         .settings(settings)

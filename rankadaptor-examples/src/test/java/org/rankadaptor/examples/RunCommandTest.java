@@ -150,6 +150,16 @@ class RunCommandTest {
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("--target: ").contains("nope.txt does not exist");
 
+    CommandRun huge = CommandRun.execute(tiny(out, "--ranks", "2147483647", "--target", "ppl:" + heldOut)
+        .toArray(String[]::new));
+    assertThat(huge.exitCode()).isEqualTo(2);
+    assertThat(huge.err()).contains("--ranks must lie in 0..65536, got 2147483647");
+
+    CommandRun wide = CommandRun.execute(tiny(out, "--ranks", "100", "--target", "ppl:" + heldOut)
+        .toArray(String[]::new));
+    assertThat(wide.exitCode()).isEqualTo(1);
+    assertThat(wide.err()).contains("--ranks: rank 100 exceeds layer 0").contains("smallest projection dimension");
+
     Path broken = dir.resolve("broken.bin");
     try {
       Files.write(broken, new byte[] {1, 2, 3});

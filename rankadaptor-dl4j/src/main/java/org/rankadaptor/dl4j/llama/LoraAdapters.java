@@ -75,6 +75,10 @@ public final class LoraAdapters {
       if (rank < 0) {
         throw new IllegalArgumentException("layer " + l + " has negative rank " + rank);
       }
+      if (rank > 0 && rank > maxRank(config, l, targets)) {
+        throw new IllegalArgumentException("layer " + l + " has rank " + rank + ", more than its smallest targeted "
+            + "projection dimension " + maxRank(config, l, targets) + " (a higher rank adds parameters, not capacity)");
+      }
       Map<LoraTarget, LoraAdapter> adapters = new EnumMap<>(LoraTarget.class);
       for (LoraTarget target : rank == 0 ? EnumSet.noneOf(LoraTarget.class) : targets) {
         int in = target.inFeatures(config.dim(), config.layer(l));
@@ -99,6 +103,19 @@ public final class LoraAdapters {
     double[] alphas = new double[ranks.length];
     java.util.Arrays.fill(alphas, alpha);
     return init(config, ranks, alphas, EnumSet.allOf(LoraTarget.class), 0.0, seed, dtype);
+  }
+
+  /**
+   * The highest useful rank of layer {@code layer}: the smallest input or output dimension among the
+   * targeted projections. A product B A of rank above it has no more capacity, only more parameters.
+   */
+  public static int maxRank(LlamaConfig config, int layer, Set<LoraTarget> targets) {
+    int max = Integer.MAX_VALUE;
+    for (LoraTarget target : targets) {
+      max = Math.min(max, Math.min(target.inFeatures(config.dim(), config.layer(layer)),
+          target.outFeatures(config.dim(), config.layer(layer))));
+    }
+    return max;
   }
 
   /**

@@ -55,6 +55,18 @@ class LoraAdaptersTest {
     assertThat(budget.trainableParameters(RankConfig.of(ranks))).isEqualTo(adapters.parameterCount());
   }
 
+  @net.jqwik.api.Example
+  void aRankAboveTheSmallestProjectionDimensionIsRefusedBeforeAllocating() {
+    // One kv head of width 4: k_proj and v_proj map 16 -> 4, so no rank above 4 adds capacity.
+    LlamaConfig config = new LlamaConfig(16, 32, 1e-5, 10000, true, 16, List.of(new LayerShape(2, 1, 4, 24)));
+    assertThat(LoraAdapters.maxRank(config, 0, EnumSet.allOf(LoraTarget.class))).isEqualTo(4);
+    assertThat(LoraAdapters.maxRank(config, 0, EnumSet.of(LoraTarget.GATE))).isEqualTo(16);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoraAdapters.init(config, new int[] {5}, 8.0, 1,
+        DataType.FLOAT)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layer 0 has rank 5")
+        .hasMessageContaining("dimension 4");
+    assertThat(LoraAdapters.init(config, new int[] {4}, 8.0, 1, DataType.FLOAT).parameterCount()).isPositive();
+  }
+
   @Provide
   Arbitrary<Integer> targetMask() {
     return Arbitraries.integers().between(1, (1 << LoraTarget.values().length) - 1);
