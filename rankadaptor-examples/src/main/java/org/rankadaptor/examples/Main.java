@@ -33,6 +33,15 @@ public final class Main implements Runnable {
   /** The command line, with logging configured from the parsed arguments before a command runs. */
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // A usage error is one line and a pointer to --help, not the whole usage text.
+    cli.setParameterExceptionHandler((e, args) -> {
+      CommandLine failed = e.getCommandLine();
+      failed.getErr().println("error: " + e.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(e, failed.getErr());
+      failed.getErr().println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for its options.");
+      failed.getErr().flush();
+      return failed.getCommandSpec().exitCodeOnInvalidInput();
+    });
     cli.setExecutionStrategy(parsed -> {
       configureLogging(parsed);
       return new CommandLine.RunLast().execute(parsed);

@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
 
   enum Predictor { mlp, ridge }
 
-  private static final Pattern RANGE = Pattern.compile("(\\d+)\\.\\.(\\d+)");
+  private static final Pattern RANGE = Pattern.compile("(\\d{1,9})\\.\\.(\\d{1,9})");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -234,22 +234,29 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     requireFile(model, "--model");
-    requireFile(recoveryData, "--recovery-data");
-    requireFile(target.file(), "--target");
+    requireRegularFile(recoveryData, "--recovery-data");
+    requireRegularFile(target.file(), "--target");
     for (TaskSpec s : sources) {
-      requireFile(s.file(), "--source");
+      requireRegularFile(s.file(), "--source");
     }
     if (tokenizer == null && !Files.isDirectory(model)) {
       throw usage("--tokenizer is required for a llama2.c checkpoint (" + model + ")");
     }
     if (tokenizer != null) {
-      requireFile(tokenizer, "--tokenizer");
+      requireRegularFile(tokenizer, "--tokenizer");
     }
   }
 
   private void requireFile(Path path, String option) {
     if (!Files.exists(path)) {
       throw usage(option + ": " + path + " does not exist");
+    }
+  }
+
+  private void requireRegularFile(Path path, String option) {
+    requireFile(path, option);
+    if (Files.isDirectory(path)) {
+      throw usage(option + ": " + path + " is a folder; give a file");
     }
   }
 

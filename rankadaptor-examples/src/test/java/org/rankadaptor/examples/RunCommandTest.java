@@ -160,6 +160,38 @@ class RunCommandTest {
     assertThat(wide.exitCode()).isEqualTo(1);
     assertThat(wide.err()).contains("--ranks: rank 100 exceeds layer 0").contains("smallest projection dimension");
 
+    CommandRun longLayers = CommandRun.execute(tiny(out, "--layers", "1..99999999999", "--target", "ppl:" + heldOut)
+        .toArray(String[]::new));
+    assertThat(longLayers.exitCode()).isEqualTo(2);
+    assertThat(longLayers.err()).contains("--layers must look like A..B").doesNotContain("For input string");
+    // A usage error is one line and a pointer to --help, not the usage text.
+    assertThat(longLayers.err().lines().count()).isLessThanOrEqualTo(3);
+    assertThat(longLayers.err()).contains("Try 'rankadaptor run --help'");
+
+    List<String> folderData = tiny(out, "--target", "ppl:" + heldOut);
+    folderData.set(folderData.indexOf(recovery.toString()), dir.toString());
+    CommandRun folder = CommandRun.execute(folderData.toArray(String[]::new));
+    assertThat(folder.exitCode()).isEqualTo(2);
+    assertThat(folder.err()).contains("--recovery-data: ").contains("is a folder");
+
+    Path latin1 = dir.resolve("latin1.txt");
+    Path emptyModel = dir.resolve("empty-model");
+    try {
+      Files.write(latin1, "caf\u00e9 au lait".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      Files.createDirectories(emptyModel);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    CommandRun notUtf8 = CommandRun.execute(tiny(out, "--target", "ppl:" + latin1).toArray(String[]::new));
+    assertThat(notUtf8.exitCode()).isEqualTo(1);
+    assertThat(notUtf8.err()).contains("latin1.txt").contains("is not UTF-8 text");
+
+    List<String> emptyArgs = tiny(out, "--target", "ppl:" + heldOut);
+    emptyArgs.set(emptyArgs.indexOf(model.toString()), emptyModel.toString());
+    CommandRun empty = CommandRun.execute(emptyArgs.toArray(String[]::new));
+    assertThat(empty.exitCode()).isEqualTo(1);
+    assertThat(empty.err()).contains("empty-model").contains("config.json").contains("is missing");
+
     Path broken = dir.resolve("broken.bin");
     try {
       Files.write(broken, new byte[] {1, 2, 3});

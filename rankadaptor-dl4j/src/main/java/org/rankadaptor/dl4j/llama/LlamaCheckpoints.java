@@ -88,6 +88,12 @@ public final class LlamaCheckpoints {
   public static LlamaModel load(Path folder, DataType dtype) throws IOException {
     Nd4jRuntime.ensureInitialized();
     Path configFile = folder.resolve(CONFIG_FILE_NAME);
+    if (!Files.isRegularFile(configFile)) {
+      throw new FileFormatException(folder, CONFIG_FILE_NAME, Files.isDirectory(folder)
+          ? "is missing: a Hugging Face model folder holds config.json beside model.safetensors (or shards with "
+              + "model.safetensors.index.json)"
+          : "the folder does not exist");
+    }
     LlamaConfig config = toLlamaConfig(configFile, HfLlamaConfig.read(configFile));
     try (SafetensorsSource source = SafetensorsSource.open(folder)) {
       return load(config, source, dtype);
