@@ -454,6 +454,12 @@ final class Search<M> {
     try {
       Evaluation evaluation = spec.evaluator().evaluate(recovered);
       return Observation.succeeded(taskId, config, evaluation, seconds(watch), provenance);
+    } catch (RuntimeException e) {
+      // An evaluation that cannot be made (a NaN score, a model that produces no finite log-likelihood) is
+      // a result about this configuration: recorded, so that a rerun does not stop at the same place.
+      String why = "evaluation failed: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+      log.warn("evaluation of {} with seed {} failed: {}", config, seed, why);
+      return Observation.failed(taskId, config, why, seconds(watch), provenance);
     } finally {
       spec.runner().release(recovered);
     }

@@ -155,6 +155,38 @@ class SearchTest {
   }
 
   @Test
+  void anEvaluationThatCannotBeMadeIsRecordedAndTheSearchGoesOn() {
+    DemoObjective objective = DemoObjective.task(SPACE, 5, 0, 0.0, 0.01);
+    // An evaluator whose score is NaN whenever the first searched layer takes rank 12.
+    Evaluator<DemoObjective.Recovered> nanAtTwelve = new Evaluator<>() {
+      @Override
+      public String taskId() {
+        return objective.taskId();
+      }
+
+      @Override
+      public Evaluation evaluate(DemoObjective.Recovered model) {
+        Evaluation e = objective.evaluate(model);
+        return model.config().rank(SPACE.searchedLayers()[0]) == 12 ? Evaluation.of(Double.NaN) : e;
+      }
+
+      @Override
+      public String fingerprint() {
+        return objective.fingerprint();
+      }
+    };
+    ObservationStore store = ObservationStore.inMemory();
+    SearchResult result = RankAdaptor.search(SearchSpec.builder(new BayesianRidgeModel(SPACE), objective, nanAtTwelve)
+        .seed(5).candidatesPerIteration(2_000).warmupEvaluations(12).maxEvaluations(12)
+        .stoppingRule(StoppingRule.never()).noAnchor().confirmation(0, 0).store(store).build());
+    assertThat(result.trace()).hasSize(12);
+    assertThat(store.all()).filteredOn(o -> !o.succeeded()).isNotEmpty()
+        .allMatch(o -> o.failure().startsWith("evaluation failed: ") && o.failure().contains("NaN")
+            && o.config().rank(SPACE.searchedLayers()[0]) == 12);
+    assertThat(result.bestObservation().succeeded()).isTrue();
+  }
+
+  @Test
   void specWithoutSeedIsRefused() {
     DemoObjective objective = DemoObjective.create(SPACE, 1);
     assertThatThrownBy(() -> SearchSpec.builder(new BayesianRidgeModel(SPACE), objective, objective).build())
