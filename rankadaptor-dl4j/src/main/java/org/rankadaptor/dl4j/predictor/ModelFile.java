@@ -1,5 +1,7 @@
 package org.rankadaptor.dl4j.predictor;
 
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
 import org.rankadaptor.AtomicFiles;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,12 +11,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -54,7 +58,8 @@ final class ModelFile {
       double targetSum,
       double targetSumSquares,
       int trainings,
-      double[] replayScores) {}
+      double[] replayScores,
+      String weightsSha256) {} // of every float entry, name and bytes, in the order written; null in older files
 
   static void write(Path path, MlpPerformanceModel model, MlpPerformanceModel.State state) throws IOException {
     List<MlpPerformanceModel.Example> replay = state.replay;
@@ -65,26 +70,33 @@ final class ModelFile {
       seeds[m] = state.members.get(m).seed();
       iterations[m] = state.members.get(m).iterationCount();
     }
-    Header header = new Header(FORMAT, model.config(), model.space().describe(), model.space().searchedLayerCount(),
+    int inputs = model.space().searchedLayerCount();
+    float[] replayInputs = new float[replay.size() * inputs];
+    for (int n = 0; n < replay.size(); n++) {
+      System.arraycopy(replay.get(n).x(), 0, replayInputs, n * inputs, inputs);
+    }
+    java.util.LinkedHashMap<String, float[]> entries = new java.util.LinkedHashMap<>();
+    entries.put("replay.inputs.f32", replayInputs);
+    for (int m = 0; m < members; m++) {
+      Member member = state.members.get(m);
+      entries.put("member-" + m + ".params.f32", member.parameters());
+      entries.put("member-" + m + ".start.f32", member.startParameters());
+      entries.put("member-" + m + ".adam.f32", member.optimiserStateVector());
+    }
+    Hasher weights = Hashing.sha256().newHasher();
+    entries.forEach((name, values) -> weights.putString(name, StandardCharsets.UTF_8).putBytes(bytes(values)));
+    Header header = new Header(FORMAT, model.config(), model.space().describe(), inputs,
         model.widths(), seeds, iterations, state.priorMean, state.priorStd, state.sourceTasks,
         state.sourceObservations, state.count, state.sum, state.sumSquares, state.trainings,
-        replay.stream().mapToDouble(MlpPerformanceModel.Example::y).toArray());
-    float[] replayInputs = new float[replay.size() * header.inputs()];
-    for (int n = 0; n < replay.size(); n++) {
-      System.arraycopy(replay.get(n).x(), 0, replayInputs, n * header.inputs(), header.inputs());
-    }
+        replay.stream().mapToDouble(MlpPerformanceModel.Example::y).toArray(), weights.hash().toString());
     // Written next to the target and moved over it, so a crash never leaves half a model behind.
     Path temporary = path.resolveSibling(path.getFileName() + ".tmp");
     try (OutputStream file = Files.newOutputStream(temporary); ZipOutputStream zip = new ZipOutputStream(file)) {
       zip.putNextEntry(new ZipEntry(HEADER));
       zip.write(JSON.writeValueAsBytes(header));
       zip.closeEntry();
-      writeFloats(zip, "replay.inputs.f32", replayInputs);
-      for (int m = 0; m < members; m++) {
-        Member member = state.members.get(m);
-        writeFloats(zip, "member-" + m + ".params.f32", member.parameters());
-        writeFloats(zip, "member-" + m + ".start.f32", member.startParameters());
-        writeFloats(zip, "member-" + m + ".adam.f32", member.optimiserStateVector());
+      for (var entry : entries.entrySet()) {
+        writeFloats(zip, entry.getKey(), entry.getValue());
       }
     }
     AtomicFiles.moveInPlace(temporary, path);
@@ -132,7 +144,8 @@ final class ModelFile {
         throw new IOException(path + ": invalid target normalisation (mean " + header.priorMean() + ", std "
             + header.priorStd() + ", count " + header.targetObservations() + ")");
       }
-      float[] replayInputs = readFloats(zip, path, "replay.inputs.f32", (long) scores.length * header.inputs());
+      Hasher weights = Hashing.sha256().newHasher();
+      float[] replayInputs = readFloats(zip, path, "replay.inputs.f32", (long) scores.length * header.inputs(), weights);
       for (float value : replayInputs) {
         if (!Float.isFinite(value)) {
           throw new IOException(path + ": entry replay.inputs.f32 holds the non-finite value " + value);
@@ -150,13 +163,18 @@ final class ModelFile {
       List<Member> restored = model.membersWithSeeds(header.memberSeeds());
       for (int m = 0; m < members; m++) {
         Member member = restored.get(m);
-        float[] params = readFloats(zip, path, "member-" + m + ".params.f32", member.parameterCount());
-        float[] start = readFloats(zip, path, "member-" + m + ".start.f32", member.parameterCount());
-        float[] adam = readFloats(zip, path, "member-" + m + ".adam.f32", member.optimiserStateLength());
+        float[] params = readFloats(zip, path, "member-" + m + ".params.f32", member.parameterCount(), weights);
+        float[] start = readFloats(zip, path, "member-" + m + ".start.f32", member.parameterCount(), weights);
+        float[] adam = readFloats(zip, path, "member-" + m + ".adam.f32", member.optimiserStateLength(), weights);
         member.restore(params, start, adam, header.memberIterations()[m]);
         if (!member.isFinite()) {
           throw new IOException(path + ": network " + m + " has non-finite parameters");
         }
+      }
+      String digest = weights.hash().toString();
+      if (header.weightsSha256() != null && !header.weightsSha256().equals(digest)) {
+        throw new IOException(path + ": the weights' checksum is " + digest + ", model.json says "
+            + header.weightsSha256() + "; the file is damaged");
       }
       model.restore(new MlpPerformanceModel.State(restored, MlpPerformanceModel.scorerOf(restored),
           header.priorMean(), header.priorStd(), header.sourceTasks(), header.sourceObservations(), replay,
@@ -181,6 +199,7 @@ final class ModelFile {
       if (bytes.length > MAX_HEADER_BYTES) {
         throw new IOException(path + ": " + HEADER + " is over the limit of " + MAX_HEADER_BYTES + " bytes");
       }
+      checkCrc(path, entry, bytes);
       return JSON.readValue(bytes, Header.class);
     } catch (IOException | IllegalArgumentException e) {
       if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(path.toString())) {
@@ -192,13 +211,28 @@ final class ModelFile {
 
   private static void writeFloats(ZipOutputStream zip, String name, float[] values) throws IOException {
     zip.putNextEntry(new ZipEntry(name));
-    ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    buffer.asFloatBuffer().put(values);
-    zip.write(buffer.array());
+    zip.write(bytes(values));
     zip.closeEntry();
   }
 
-  private static float[] readFloats(ZipFile zip, Path path, String name, long expectedCount) throws IOException {
+  private static byte[] bytes(float[] values) {
+    ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    buffer.asFloatBuffer().put(values);
+    return buffer.array();
+  }
+
+  /** Compares what was read with the entry's CRC-32: the zip reader inflates without checking it. */
+  private static void checkCrc(Path path, ZipEntry entry, byte[] bytes) throws IOException {
+    CRC32 crc = new CRC32();
+    crc.update(bytes);
+    if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+      throw new IOException(path + ": entry " + entry.getName() + " fails its CRC-32 check (" + Long.toHexString(
+          crc.getValue()) + ", recorded " + Long.toHexString(entry.getCrc()) + "); the file is damaged");
+    }
+  }
+
+  private static float[] readFloats(ZipFile zip, Path path, String name, long expectedCount, Hasher digest)
+      throws IOException {
     ZipEntry entry = zip.getEntry(name);
     if (entry == null) {
       throw new IOException(path + " has no entry " + name);
@@ -219,6 +253,8 @@ final class ModelFile {
       throw new IOException(path + ": entry " + name + " has " + (bytes.length > expectedBytes ? "more" : bytes.length)
           + " bytes, expected " + expectedBytes);
     }
+    checkCrc(path, entry, bytes);
+    digest.putString(name, StandardCharsets.UTF_8).putBytes(bytes);
     float[] values = new float[(int) expectedCount];
     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
     return values;

@@ -251,6 +251,33 @@ class MlpPerformanceModelTest {
   }
 
   @Test
+  void aFileWithOneFlippedByteIsRefusedNotLoaded() throws IOException {
+    MlpConfig config = MlpConfig.paper().withEnsembleSize(2).withMeta(5, 2, 0.5);
+    MlpPerformanceModel model = new MlpPerformanceModel(SMALL, config);
+    model.update(observe(DemoObjective.task(SMALL, 4, 0, 0.3, 0.002), SMALL.sample(6, 8, true)));
+    Path file = dir.resolve("model.zip");
+    model.save(file);
+    byte[] bytes = Files.readAllBytes(file);
+    int refused = 0;
+    // Every single-byte change in the entries' data is caught (by the inflater, the CRC or the checksum).
+    for (int at = 64; at < bytes.length * 3 / 4; at += Math.max(1, bytes.length / 40)) {
+      byte[] copy = bytes.clone();
+      copy[at] ^= 0x5A;
+      Path damaged = dir.resolve("flipped-" + at + ".zip");
+      Files.write(damaged, copy);
+      try {
+        MlpPerformanceModel loaded = MlpPerformanceModel.load(damaged, SMALL, config);
+        // Bytes of zip bookkeeping that change nothing the model reads may load; the model must be intact.
+        assertThat(loaded.predict(SMALL.sample(10, 1, false)).mean())
+            .as("flipped byte " + at).containsExactly(model.predict(SMALL.sample(10, 1, false)).mean());
+      } catch (IOException e) {
+        refused++;
+      }
+    }
+    assertThat(refused).isPositive();
+  }
+
+  @Test
   void badInputIsRejectedAndLeavesTheModelUnchanged() {
     DemoObjective objective = DemoObjective.task(SMALL, 4, 0, 0, 0.002);
     MlpPerformanceModel model = new MlpPerformanceModel(SMALL, MlpConfig.paper().withEnsembleSize(2));
