@@ -288,8 +288,12 @@ final class RunCommand implements Callable<Integer> {
       data = TextWindows.of(TextFiles.read(recoveryData, lineEndings()), tok, cutoff, cutoff);
     }
     if (data.size() <= validation) {
+      String hint = isJson(recoveryData)
+          ? "; Alpaca records whose prompt alone fills the cutoff of " + cutoff + " tokens leave nothing to learn and "
+              + "are dropped: --recovery paper cuts at " + RecoverySettings.paper().cutoffLength() + " tokens"
+          : "";
       throw new IllegalArgumentException(recoveryData + " gives " + data.size()
-          + " examples, not more than the " + validation + " held out for validation (--validation)");
+          + " examples, not more than the " + validation + " held out for validation (--validation)" + hint);
     }
     TrainingData.Split split = data.split(validation, seed);
 
