@@ -6,6 +6,7 @@ import com.google.common.collect.Multimaps;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,6 +58,7 @@ final class Search<M> {
   private final Set<Key> attempted = new java.util.HashSet<>();
   private final List<IterationRecord> trace = new ArrayList<>();
   private final Map<Key, Observation> stored = new HashMap<>();
+  private final List<RankConfig> failuresNotTaught = new ArrayList<>(); // primary-seed failures the model lacks
   private int newEvaluations;
   private int streak;
 
@@ -418,7 +420,10 @@ final class Search<M> {
       if (seed == primarySeed && model != null) {
         model.update(List.of(observation));
       }
+    } else if (seed == primarySeed && model != null) {
+      failuresNotTaught.add(config);
     }
+    teachFailures();
     IterationRecord record = new IterationRecord(trace.size(), phase, config, seed, predicted, predictedStd,
         observation, reused, streak);
     trace.add(record);
@@ -431,6 +436,36 @@ final class Search<M> {
       listener.onEvaluation(record);
     }
     return record;
+  }
+
+  /**
+   * Failures steer the search: each configuration whose recovery or evaluation failed is taught to the
+   * model as a score below every success (the worst one, less the spread of the successes), so that its
+   * neighbours (the same rank in the same layer, say) are predicted worse and greedy acquisition stops
+   * returning to them. Taught once two successes give that spread a scale; the store keeps the failure,
+   * never the made-up score.
+   */
+  private void teachFailures() {
+    if (failuresNotTaught.isEmpty()) {
+      return;
+    }
+    double[] successes = evaluated.values().stream().filter(Observation::succeeded)
+        .mapToDouble(Observation::score).toArray();
+    if (successes.length < 2) {
+      return;
+    }
+    double worst = Arrays.stream(successes).min().orElseThrow();
+    double best = Arrays.stream(successes).max().orElseThrow();
+    double penalty = worst - Math.max(best - worst, 1e-6);
+    List<Observation> taught = new ArrayList<>();
+    for (RankConfig failed : failuresNotTaught) {
+      taught.add(Observation.succeeded(taskId, failed, Evaluation.of(penalty), 0,
+          new Provenance(primarySeed, "failure penalty", "", Map.of())));
+    }
+    log.info("taught the model {} failed configuration(s) at score {}", taught.size(),
+        String.format(Locale.ROOT, "%.4f", penalty));
+    failuresNotTaught.clear();
+    model.update(taught);
   }
 
   private Observation recoverAndEvaluate(RankConfig config, long seed, SearchPhase phase, double predicted) {

@@ -55,6 +55,11 @@ public record SearchResult(
     return confirmation.flatMap(Confirmation::verdict);
   }
 
+  /** Fine-tunes whose recovery or evaluation failed (each recorded in the store with its reason). */
+  public int failures() {
+    return (int) trace.stream().filter(r -> !r.observation().succeeded()).count();
+  }
+
   /** Fine-tunes in the trace (new or reused from the store): what the budget counts. */
   public int fineTunes() {
     return trace.size();

@@ -187,6 +187,50 @@ class SearchTest {
   }
 
   @Test
+  void failuresSteerTheSearchAwayFromWhereTheyHappen() {
+    // An objective that rewards rank 12 in the first searched layer, where every recovery fails.
+    int layer = SPACE.searchedLayers()[0];
+    DemoObjective objective = DemoObjective.task(SPACE, 3, 0, 0.0, 0.002);
+    RecoveryRunner<DemoObjective.Recovered> failsAtTwelve = new RecoveryRunner<>() {
+      @Override
+      public DemoObjective.Recovered recover(RankConfig config, long seed) {
+        if (config.rank(layer) == 12) {
+          throw new RecoveryFailedException("loss became NaN");
+        }
+        return objective.recover(config, seed);
+      }
+
+      @Override
+      public String fingerprint() {
+        return objective.fingerprint();
+      }
+    };
+    Evaluator<DemoObjective.Recovered> rewardsTwelve = new Evaluator<>() {
+      @Override
+      public String taskId() {
+        return objective.taskId();
+      }
+
+      @Override
+      public Evaluation evaluate(DemoObjective.Recovered model) {
+        return Evaluation.of(objective.evaluate(model).score() + 0.5 * model.config().rank(layer));
+      }
+
+      @Override
+      public String fingerprint() {
+        return objective.fingerprint();
+      }
+    };
+    SearchResult result = RankAdaptor.search(SearchSpec.builder(new BayesianRidgeModel(SPACE), failsAtTwelve,
+            rewardsTwelve)
+        .seed(3).candidatesPerIteration(2_000).warmupEvaluations(4).maxEvaluations(15)
+        .stoppingRule(StoppingRule.never()).noAnchor().confirmation(0, 0).build());
+    assertThat(result.trace()).hasSize(15);
+    assertThat(result.failures()).as("failed fine-tunes").isLessThanOrEqualTo(4);
+    assertThat(result.best().rank(layer)).isNotEqualTo(12);
+  }
+
+  @Test
   void specWithoutSeedIsRefused() {
     DemoObjective objective = DemoObjective.create(SPACE, 1);
     assertThatThrownBy(() -> SearchSpec.builder(new BayesianRidgeModel(SPACE), objective, objective).build())

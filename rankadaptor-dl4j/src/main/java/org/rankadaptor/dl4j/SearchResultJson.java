@@ -26,6 +26,7 @@ final class SearchResultJson {
     node.set("bestMetrics", JSON.valueToTree(search.bestObservation().metrics()));
     node.put("stopReason", search.stopReason().name());
     node.put("stopExplanation", search.stopExplanation());
+    node.put("failedFineTunes", search.failures());
     search.noiseStd().ifPresent(n -> node.put("noiseStd", n));
     search.confirmation().ifPresent(c -> node.set("confirmation", confirmationJson(c)));
     node.put("evaluations", search.trace().size());
