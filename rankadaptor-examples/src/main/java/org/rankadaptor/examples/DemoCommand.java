@@ -279,6 +279,10 @@ final class DemoCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%nScores are -log(perplexity), higher is better, with recovery seed %d; the search "
         + "decided on paired means over more seeds:%n", seed);
     out.printf(Locale.ROOT, "stopped: %s%n", result.search().stopExplanation());
+    if (result.search().failures() > 0) {
+      out.printf(Locale.ROOT, "failed fine-tunes: %d of %d (each in the store with its reason)%n", result.search().failures(),
+          result.search().fineTunes());
+    }
     result.search().confirmation().ifPresent(c -> out.printf(Locale.ROOT, "verdict: %s%n", c.reason()));
     if (outputDir != null) {
       out.printf(Locale.ROOT, "written to %s (%s, %s%s)%n", outputDir, PrunedModelSearch.RESULT_FILE,

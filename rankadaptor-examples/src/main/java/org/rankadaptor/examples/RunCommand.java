@@ -470,6 +470,10 @@ final class RunCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%nRankAdaptor run on %s: %s; %d source observations, %d recoveries in this run%n",
         target.taskId(), space.describe(), result.sourceObservations(), result.recoveries());
     out.printf(Locale.ROOT, "stopped: %s%n", search.stopExplanation());
+    if (search.failures() > 0) {
+      out.printf(Locale.ROOT, "failed fine-tunes: %d of %d (each in the store with its reason)%n", search.failures(),
+          search.fineTunes());
+    }
     out.printf(Locale.ROOT, "%3s  %-13s %-28s %6s %10s %10s %12s  %s%n", "#", "phase", "ranks", "seed", "predicted",
         "measured", "metric", "");
     for (IterationRecord r : search.trace()) {
