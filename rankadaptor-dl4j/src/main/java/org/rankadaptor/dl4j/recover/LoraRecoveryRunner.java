@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -269,6 +270,18 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
       int totalSteps = parameters.isEmpty() ? 0 : totalSteps();
       if (totalSteps > 0) {
         train(totalSteps);
+        if (bestStep == 0) {
+          // Kept its starting point: the adapters are those of no recovery, and a score measured on them
+          // would pass for a recovery's.
+          total.stop();
+          String message = "recovery of " + config + " (seed " + seed + ") never improved on its starting "
+              + "validation loss " + String.format(Locale.ROOT, "%.4f", validations.get(0).loss()) + " in "
+              + totalSteps + " steps (last " + String.format(Locale.ROOT, "%.4f",
+              validations.get(validations.size() - 1).loss()) + "); the learning rate "
+              + settings.learningRate() + " may be too high";
+          LOG.warn(message);
+          throw new RecoveryFailedException(message);
+        }
       }
       total.stop();
       double trainingSeconds = training.elapsed(TimeUnit.NANOSECONDS) / 1e9;

@@ -237,6 +237,16 @@ class LoraRecoveryRunnerTest {
   }
 
   @Test
+  void aRecoveryThatNeverImprovesIsAFailureNotItsStartingPoint() {
+    // A learning rate far too high raises the validation loss without tripping the divergence rule.
+    LoraRecoveryRunner runner = runner(SHORT.withMaxSteps(4).withEvalInterval(2).withLearningRate(1e4));
+    assertThatThrownBy(() -> runner.recover(RankConfig.uniform(5, 2), 3))
+        .isInstanceOf(RecoveryFailedException.class)
+        .hasMessageContaining("never improved on its starting validation loss")
+        .hasMessageContaining("[2,2,2,2,2]");
+  }
+
+  @Test
   void aSearchRecordsADivergedRecoveryAndGoesOn() {
     AtomicReference<RankConfig> firstConfig = new AtomicReference<>();
     LoraRecoveryRunner runner =
