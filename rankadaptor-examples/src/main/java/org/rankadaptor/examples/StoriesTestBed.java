@@ -211,7 +211,8 @@ final class StoriesTestBed {
         keptLayers.add(l);
       }
       return new Pruned(r.model(), r.report().toJson(), r.report().parametersBefore(), r.report().parametersAfter(),
-          keptLayers, RankSpace.builder(n).searchLayers(firstLayer, lastLayer).build());
+          keptLayers, capped(r.model(), RankSpace.builder(n).searchLayers(firstLayer, lastLayer), firstLayer,
+              lastLayer));
     }
     status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + firstLayer
         + ".." + lastLayer + " (Taylor+)");
@@ -227,7 +228,25 @@ final class StoriesTestBed {
     }
     // No layer is narrower than another: every remaining layer's rank is searched.
     return new Pruned(r.model(), r.report().toJson(), r.report().parametersBefore(), r.report().parametersAfter(),
-        keptLayers, RankSpace.builder(r.model().config().nLayers()).build());
+        keptLayers, capped(r.model(), RankSpace.builder(r.model().config().nLayers()), 0,
+            r.model().config().nLayers() - 1));
+  }
+
+  /**
+   * The space with each searched layer's candidates cut at its highest useful rank: a layer pruned to one
+   * narrow key/value head (as ranking across layers can leave one) has projections narrower than the
+   * largest candidate, and a rank above that adds parameters, not capacity.
+   */
+  private RankSpace capped(LlamaModel pruned, RankSpace.Builder space, int first, int last) {
+    for (int l = first; l <= last; l++) {
+      int max = LoraAdapters.maxRank(pruned.config(), l, recovery.targets());
+      int[] allowed = RankSpace.DEFAULT_CANDIDATES.stream().mapToInt(Integer::intValue).filter(r -> r <= max)
+          .toArray();
+      if (allowed.length < RankSpace.DEFAULT_CANDIDATES.size()) {
+        space.layerCandidates(l, allowed);
+      }
+    }
+    return space.build();
   }
 
   /** The excerpt's stories (one per line) in three consecutive parts by characters: 60, 20 and 20 %. */

@@ -102,6 +102,26 @@ class DeepTestBedTest {
   }
 
   @Test
+  void unevenPruningCapsTheCandidatesOfALayerLeftNarrow() throws IOException {
+    // Ranked across the two pruned layers, 90 % leaves each one key/value head of width 8: no rank above 8.
+    Path table = dir.resolve("uneven");
+    CommandRun run = CommandRun.execute(command("table", List.of("--model", "deep", "--out", table.toString(),
+        "--setting", "width-global:0.9", "--sample", "4", "--seeds", "1", "--steps", "2", "--generated-stories", "2")));
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    JsonNode provenance = new ObjectMapper().readTree(table.resolve("provenance.json").toFile());
+    assertThat(provenance.get("space").asText()).contains("8");
+    CommandRun export = CommandRun.execute(command("table", List.of("--model", "deep", "--out", table.toString(),
+        "--setting", "width-global:0.9", "--export")));
+    assertThat(export.exitCode()).as(export.err()).isZero();
+    RecoveryTable rows = RecoveryTable.read(table.resolve("table.jsonl"));
+    assertThat(rows.configs()).hasSize(5);
+    for (RankConfig c : rows.configs()) {
+      assertThat(c.rank(1)).as(c.format()).isLessThanOrEqualTo(8);
+      assertThat(c.rank(2)).as(c.format()).isLessThanOrEqualTo(8);
+    }
+  }
+
+  @Test
   void theExperimentRunsOnTheDeepModel() throws IOException {
     Path out = dir.resolve("experiment");
     CommandRun run = CommandRun.execute(command("experiment", List.of("--model", "deep", "--out", out.toString(),

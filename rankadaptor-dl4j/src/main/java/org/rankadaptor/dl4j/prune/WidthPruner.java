@@ -57,6 +57,9 @@ public final class WidthPruner {
   /** A matrix a unit spans: its rows (or columns when {@code columns}), {@code width} per unit. */
   private record Member(LoraTarget target, boolean columns, int width) {}
 
+  /** Ranked across layers, a layer keeps at least 1/this of its head groups and of its channels. */
+  static final int MIN_KEPT_FRACTION_DENOMINATOR = 8;
+
   private WidthPruner() {}
 
   /**
@@ -261,8 +264,9 @@ public final class WidthPruner {
   }
 
   /**
-   * How many units each layer loses when the {@code total} least important units of all layers go, each
-   * layer keeping at least one: the lowest scores across layers, ties broken by layer then index.
+   * How many units each layer loses when the {@code total} least important units of all layers go: the
+   * lowest scores across layers, ties broken by layer then index, each layer keeping at least an eighth of
+   * its units (and at least one), so that no layer collapses to a width no adapter can use.
    */
   static int[] acrossLayers(double[][] scores, int total) {
     record Unit(int layer, int index, double score) {}
@@ -280,7 +284,9 @@ public final class WidthPruner {
       if (taken == total) {
         break;
       }
-      if (removed[u.layer()] < scores[u.layer()].length - 1) {
+      int width = scores[u.layer()].length;
+      int keep = Math.max(1, (width + MIN_KEPT_FRACTION_DENOMINATOR - 1) / MIN_KEPT_FRACTION_DENOMINATOR);
+      if (removed[u.layer()] < width - keep) {
         removed[u.layer()]++;
         taken++;
       }

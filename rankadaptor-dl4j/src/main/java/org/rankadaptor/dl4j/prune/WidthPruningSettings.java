@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param rankedAcrossLayers false (the default, LLM-Pruner's block-wise pruning): every pruned layer loses
  *     the same share; true (LLM-Pruner's {@code --global_pruning}): the same number of head groups and MLP
  *     channels go in all, but the least important across the pruned layers, so that layers lose unequal
- *     shares (each keeps at least one head group and one channel)
+ *     shares (each keeps at least an eighth of its head groups and of its channels, and at least one)
  */
 public record WidthPruningSettings(
     Importance importance,
