@@ -10,11 +10,10 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * ND4J workspaces for passes that repeat (pretraining steps, generation steps). A pass allocates
  * buffers as large as its activations; fresh native buffers, freed only when the garbage collector finds
- * them, can cost more than the arithmetic (a pretraining step of the deep test model ran 1.7x faster in a
- * workspace, batched generation 3x, with identical results; LoRA recovery steps, a sixteenth the size,
- * gained nothing and run without one). Inside a workspace every array of a pass is carved from one block
- * that the next pass reuses. What must outlive a pass (weights, optimiser state, caches, results) is
- * allocated outside it.
+ * them, can cost more than the arithmetic and grow the process by gigabytes. Inside a workspace every array
+ * of a pass is carved from one block that the next pass reuses, with results identical to the last digit.
+ * LoRA recovery steps, far smaller, showed no difference and run without one. What must outlive a pass
+ * (weights, optimiser state, caches, results) is allocated outside it.
  */
 public final class Workspaces {
 
