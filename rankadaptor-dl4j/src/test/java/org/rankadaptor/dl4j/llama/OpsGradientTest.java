@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.llama;
 
+import org.rankadaptor.dl4j.testing.FiniteDifferences;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

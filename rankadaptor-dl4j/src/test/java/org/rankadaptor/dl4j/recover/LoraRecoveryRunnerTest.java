@@ -160,6 +160,23 @@ class LoraRecoveryRunnerTest {
     assertThat(recovered.adapters().get(4, LoraTarget.DOWN).rank()).isEqualTo(12);
   }
 
+  @Test
+  void adaLoraLowersHeldOutPerplexityWithinUniformRank8sTripletBudget() {
+    AdaLoraRecoveryRunner runner =
+        AdaLoraRecoveryRunner.builder(damaged, train, validation).settings(SHORT).build();
+    assertThat(runner.adaLoraSettings()).isEqualTo(AdaLoraSettings.defaults(12));
+    AdaLoraRecovery result = runner.recoverAdaLora(runner.initialRanks(), 1);
+    RecoveredModel recovered = result.recovered();
+    assertThat(heldOutLoss(damaged, recovered.adapters())).as("the log's loss is the kept adapters' loss")
+        .isCloseTo(recovered.validationLoss(), within(1e-4));
+    // AdaLoRA starts from lambda = 0 and small P and Q: in 12 steps it recovers far less than LoRA does.
+    assertThat(Math.exp(recovered.validationLoss())).as("held-out perplexity after AdaLoRA")
+        .isLessThan(Math.exp(damagedLoss) * 0.99);
+    assertThat(recovered.log().bestStep()).as("only states within the final budget are kept").isEqualTo(12);
+    assertThat(result.adapters().keptTriplets()).isEqualTo(8L * 7 * 5);
+    assertThat(runner.fingerprint()).isNotEqualTo(runner(SHORT).fingerprint());
+  }
+
   private static void assertRecovered(RecoveredModel recovered) {
     TrainingLog log = recovered.log();
     assertThat(log.initialValidationLoss()).isCloseTo(damagedLoss, within(1e-4));
@@ -206,7 +223,7 @@ class LoraRecoveryRunnerTest {
   }
 
   private static List<float[]> values(LoraAdapters adapters) {
-    return LoraRecoveryRunner.parameters(adapters).stream().map(p -> p.dup().data().asFloat()).toList();
+    return LoraTraining.parameters(adapters).stream().map(p -> p.dup().data().asFloat()).toList();
   }
 
   @Test
@@ -312,9 +329,9 @@ class LoraRecoveryRunnerTest {
     assertThat(LoraRecoveryRunner.builder(damaged, validation, validation).settings(SHORT).build().fingerprint())
         .isNotEqualTo(base);
     // Pruning is deterministic, so pruning again gives the same weights and the same fingerprint.
-    assertThat(LoraRecoveryRunner.weightsHash(prune(pretrainedModel, tokenizerUsed, calibrationText)))
-        .isEqualTo(LoraRecoveryRunner.weightsHash(damaged));
-    assertThat(LoraRecoveryRunner.weightsHash(LlamaModel.randomInit(damaged.config(), 1, DataType.FLOAT)))
-        .isNotEqualTo(LoraRecoveryRunner.weightsHash(damaged));
+    assertThat(RecoveryInputs.weightsHash(prune(pretrainedModel, tokenizerUsed, calibrationText)))
+        .isEqualTo(RecoveryInputs.weightsHash(damaged));
+    assertThat(RecoveryInputs.weightsHash(LlamaModel.randomInit(damaged.config(), 1, DataType.FLOAT)))
+        .isNotEqualTo(RecoveryInputs.weightsHash(damaged));
   }
 }

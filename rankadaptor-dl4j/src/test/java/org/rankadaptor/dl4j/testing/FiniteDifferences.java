@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j.llama;
+package org.rankadaptor.dl4j.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,14 +9,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Central finite differences in float64 against analytic gradients. */
-final class FiniteDifferences {
+public final class FiniteDifferences {
 
   private static final double STEP = 1e-5;
 
   private FiniteDifferences() {}
 
   /** A float64 array of uniform values in [-1, 1). */
-  static INDArray random(SplittableRandom random, long... shape) {
+  public static INDArray random(SplittableRandom random, long... shape) {
     INDArray a = Nd4j.create(DataType.DOUBLE, shape);
     for (long i = 0; i < a.length(); i++) {
       a.putScalar(i, 2 * random.nextDouble() - 1);
@@ -28,7 +28,7 @@ final class FiniteDifferences {
    * Perturbs {@code samples} random elements of {@code parameter} in place (restoring them) and asserts
    * that the change of {@code loss} matches {@code analytic} at those elements.
    */
-  static void check(
+  public static void check(
       String name, INDArray parameter, INDArray analytic, DoubleSupplier loss, int samples,
       SplittableRandom random) {
     assertTrue(parameter.dataType() == DataType.DOUBLE, name + " must be float64 for this check");
