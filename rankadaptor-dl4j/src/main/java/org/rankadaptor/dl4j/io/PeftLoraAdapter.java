@@ -52,7 +52,7 @@ public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> mod
     for (LoraModuleWeights module : sorted) {
       String path = module.modulePath();
       if (!config.targets(path)) {
-        throw new IllegalArgumentException(path + " is not among target_modules " + config.targetModules());
+        throw new IllegalArgumentException(path + " is not among the config's " + config.modules().describe());
       }
       if (config.rankFor(path) != module.rank()) {
         throw new IllegalArgumentException(
@@ -80,13 +80,11 @@ public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> mod
     }
     int r = mostCommon(modules.stream().map(LoraModuleWeights::rank).toList());
     double alpha = mostCommon(modules.stream().map(LoraModuleWeights::alpha).toList());
-    Set<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
     Map<String, Integer> rankPattern = new LinkedHashMap<>();
     Map<String, Double> alphaPattern = new LinkedHashMap<>();
     List<LoraModuleWeights> sorted = new ArrayList<>(modules);
     sorted.sort(Comparator.comparingInt(LoraModuleWeights::layer).thenComparing(LoraModuleWeights::target));
     for (LoraModuleWeights module : sorted) {
-      targets.add(module.target());
       String key = PeftLoraConfig.patternKey(module.layer(), module.target());
       if (module.rank() != r) {
         rankPattern.put(key, module.rank());
@@ -95,9 +93,10 @@ public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> mod
         alphaPattern.put(key, module.alpha());
       }
     }
-    List<String> targetModules = targets.stream().map(LoraTarget::moduleName).toList();
+    PeftTargets selection = PeftTargets.exactly(
+        sorted.stream().map(m -> Map.entry(m.layer(), m.target())).toList());
     return new PeftLoraAdapter(
-        new PeftLoraConfig(baseModelNameOrPath, r, alpha, loraDropout, targetModules, rankPattern, alphaPattern),
+        new PeftLoraConfig(baseModelNameOrPath, r, alpha, loraDropout, selection, rankPattern, alphaPattern),
         sorted);
   }
 
@@ -172,7 +171,8 @@ public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> mod
     SafetensorsTensorInfo a = pair[0];
     SafetensorsTensorInfo b = pair[1];
     if (!config.targets(path)) {
-      throw new FileFormatException(file, a.name(), "module is not among target_modules " + config.targetModules() + " of " + PeftLoraConfig.FILE_NAME);
+      throw new FileFormatException(file, a.name(), "module is not among the " + config.modules().describe() + " of "
+          + PeftLoraConfig.FILE_NAME);
     }
     int rank = config.rankFor(path);
     if (a.rank() != 2 || b.rank() != 2) {

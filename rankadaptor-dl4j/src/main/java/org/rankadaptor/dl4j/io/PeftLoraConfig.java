@@ -31,7 +31,7 @@ import java.util.regex.PatternSyntaxException;
  * @param r default rank
  * @param loraAlpha default alpha
  * @param loraDropout dropout on the LoRA input during training
- * @param targetModules module names adapted, such as {@code q_proj}
+ * @param modules which modules are adapted ({@code target_modules}, {@code layers_to_transform})
  * @param rankPattern per-module rank overrides, in match order
  * @param alphaPattern per-module alpha overrides, in match order
  */
@@ -40,7 +40,7 @@ public record PeftLoraConfig(
     int r,
     double loraAlpha,
     double loraDropout,
-    List<String> targetModules,
+    PeftTargets modules,
     Map<String, Integer> rankPattern,
     Map<String, Double> alphaPattern) {
 
@@ -62,10 +62,7 @@ public record PeftLoraConfig(
     if (!(loraDropout >= 0 && loraDropout < 1)) {
       throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + loraDropout);
     }
-    targetModules = List.copyOf(targetModules);
-    if (targetModules.isEmpty()) {
-      throw new IllegalArgumentException("target_modules is empty");
-    }
+    Objects.requireNonNull(modules, "modules");
     rankPattern = Collections.unmodifiableMap(new LinkedHashMap<>(rankPattern));
     alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(alphaPattern));
     rankPattern.forEach(
@@ -109,14 +106,14 @@ public record PeftLoraConfig(
     return loraAlpha;
   }
 
-  /** Whether PEFT adapts the module at this path: its last component is one of the target modules. */
+  /** Whether PEFT adapts the module at this path (see {@link PeftTargets#matches}). */
   public boolean targets(String modulePath) {
-    for (String target : targetModules) {
-      if (modulePath.equals(target) || modulePath.endsWith("." + target)) {
-        return true;
-      }
-    }
-    return false;
+    return modules.matches(modulePath);
+  }
+
+  /** The module names of {@code target_modules}; empty when it is a pattern. */
+  public List<String> targetModules() {
+    return modules.targetModules();
   }
 
   private static boolean matches(String key, String modulePath) {
@@ -145,17 +142,7 @@ public record PeftLoraConfig(
         throw new FileFormatException(file, unsupported, "true is not supported");
       }
     }
-    JsonNode targets = root.get("target_modules");
-    List<String> targetModules = new ArrayList<>();
-    if (targets == null || !targets.isArray()) {
-      throw new FileFormatException(file, "target_modules", "expected a list of module names");
-    }
-    for (JsonNode target : targets) {
-      if (!target.isTextual()) {
-        throw new FileFormatException(file, "target_modules", "holds a non-string " + target);
-      }
-      targetModules.add(target.asText());
-    }
+    PeftTargets modules = PeftTargets.read(file, root);
     Map<String, Integer> rankPattern = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> entry : objectEntries(file, root, "rank_pattern")) {
       JsonNode value = entry.getValue();
@@ -178,7 +165,7 @@ public record PeftLoraConfig(
           requiredInt(file, root, "r"),
           requiredNumber(file, root, "lora_alpha"),
           root.hasNonNull("lora_dropout") ? requiredNumber(file, root, "lora_dropout") : 0.0,
-          targetModules,
+          modules,
           rankPattern,
           alphaPattern);
     } catch (IllegalArgumentException e) {
@@ -200,14 +187,12 @@ public record PeftLoraConfig(
     root.put("r", r);
     putNumber(root, "lora_alpha", loraAlpha);
     root.put("lora_dropout", loraDropout);
-    root.putArray("target_modules").addAll(targetModules.stream().map(root::textNode).toList());
+    modules.writeTo(root);
     root.put("bias", "none");
     root.put("fan_in_fan_out", false);
     root.put("inference_mode", true);
     root.put("init_lora_weights", true);
     root.putNull("modules_to_save");
-    root.putNull("layers_to_transform");
-    root.putNull("layers_pattern");
     root.putNull("revision");
     ObjectNode ranks = root.putObject("rank_pattern");
     rankPattern.forEach(ranks::put);

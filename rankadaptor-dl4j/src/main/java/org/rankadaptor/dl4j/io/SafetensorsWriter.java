@@ -83,8 +83,7 @@ public final class SafetensorsWriter {
   /** Writes the file, replacing any existing one; a partly written file never takes its place. */
   public void write(Path file) throws IOException {
     byte[] header = header();
-    Path parent = file.toAbsolutePath().getParent();
-    Path temporary = Files.createTempFile(parent, file.getFileName().toString(), ".partial");
+    Path temporary = AtomicFiles.newTemporary(file);
     try {
       try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(temporary), 1 << 16)) {
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);

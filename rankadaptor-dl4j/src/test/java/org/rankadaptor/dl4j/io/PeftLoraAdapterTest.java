@@ -114,7 +114,7 @@ class PeftLoraAdapterTest {
     ranks.put("layers.1.self_attn.q_proj", 4);
     ranks.put("model.layers.2.self_attn.q_proj", 6); // a full path matches too in current PEFT
     ranks.put("q_proj", 2); // suffix of every q_proj; earlier keys win
-    PeftLoraConfig config = new PeftLoraConfig("m", 8, 16, 0, List.of("q_proj", "k_proj"), ranks, Map.of());
+    PeftLoraConfig config = new PeftLoraConfig("m", 8, 16, 0, PeftTargets.names(List.of("q_proj", "k_proj")), ranks, Map.of());
     assertEquals(4, config.rankFor("model.layers.1.self_attn.q_proj"));
     assertEquals(2, config.rankFor("model.layers.11.self_attn.q_proj"), "layers.1 must not match layers.11");
     assertEquals(6, config.rankFor("model.layers.2.self_attn.q_proj"));
@@ -123,7 +123,7 @@ class PeftLoraAdapterTest {
     assertTrue(config.targets("model.layers.1.self_attn.k_proj"));
     assertTrue(!config.targets("model.layers.1.self_attn.v_proj"));
     assertThrows(IllegalArgumentException.class,
-        () -> new PeftLoraConfig("m", 8, 16, 0, List.of("q_proj"), Map.of("layers.(", 2), Map.of()));
+        () -> new PeftLoraConfig("m", 8, 16, 0, PeftTargets.names(List.of("q_proj")), Map.of("layers.(", 2), Map.of()));
   }
 
   @Test
@@ -195,7 +195,7 @@ class PeftLoraAdapterTest {
   @Test
   void constructionChecksModulesAgainstTheConfig() {
     LoraModuleWeights q = module(0, LoraTarget.Q_PROJ, 2, 4, 3, 5, 1);
-    PeftLoraConfig config = new PeftLoraConfig("b", 4, 4, 0, List.of("q_proj"), Map.of(), Map.of());
+    PeftLoraConfig config = new PeftLoraConfig("b", 4, 4, 0, PeftTargets.names(List.of("q_proj")), Map.of(), Map.of());
     assertThrows(IllegalArgumentException.class, () -> new PeftLoraAdapter(config, List.of(q)), "rank 2 vs r 4");
     assertThrows(IllegalArgumentException.class, () -> PeftLoraAdapter.of("b", 0, List.of(q, q)), "duplicate");
     assertThrows(IllegalArgumentException.class,

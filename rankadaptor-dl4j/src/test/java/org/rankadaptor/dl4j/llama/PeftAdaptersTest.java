@@ -60,6 +60,51 @@ class PeftAdaptersTest {
   }
 
   @Test
+  void theConfigMatchesExactlyTheModulesTheFileHolds() throws IOException {
+    PeftAdapters.write(allTargets(43), PRUNED, dir, "pruned-model", SafetensorsDType.F32, Map.of());
+    PeftLoraConfig config = PeftLoraConfig.read(dir.resolve(PeftLoraConfig.FILE_NAME));
+    // PEFT adapts every module the config matches: the rank-0 layer must not match.
+    assertEquals(List.of(0, 2), config.modules().layersToTransform());
+    String json = java.nio.file.Files.readString(dir.resolve(PeftLoraConfig.FILE_NAME));
+    assertTrue(json.contains("\"layers_pattern\" : \"layers\""), json);
+    for (int l = 0; l < PRUNED.nLayers(); l++) {
+      for (org.rankadaptor.dl4j.io.LoraTarget t : org.rankadaptor.dl4j.io.LoraTarget.values()) {
+        assertEquals(l != 1, config.targets(t.modulePath(l)), t.modulePath(l));
+      }
+    }
+    // Adapters that are not every target on every adapted layer: a pattern naming each module.
+    List<Map<LoraTarget, LoraAdapter>> uneven = new ArrayList<>();
+    LoraAdapters all = allTargets(44);
+    uneven.add(Map.of(LoraTarget.Q, all.get(0, LoraTarget.Q)));
+    uneven.add(Map.of());
+    uneven.add(Map.of(LoraTarget.Q, all.get(2, LoraTarget.Q), LoraTarget.DOWN, all.get(2, LoraTarget.DOWN)));
+    Path other = dir.resolve("uneven");
+    PeftAdapters.write(LoraAdapters.of(uneven, 0), PRUNED, other, "pruned-model", SafetensorsDType.F32, Map.of());
+    PeftLoraConfig read = PeftLoraConfig.read(other.resolve(PeftLoraConfig.FILE_NAME));
+    assertTrue(read.targetModules().isEmpty());
+    for (int l = 0; l < PRUNED.nLayers(); l++) {
+      for (org.rankadaptor.dl4j.io.LoraTarget t : org.rankadaptor.dl4j.io.LoraTarget.values()) {
+        boolean held = (l == 0 && t == org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ)
+            || (l == 2 && (t == org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ || t == org.rankadaptor.dl4j.io.LoraTarget.DOWN_PROJ));
+        assertEquals(held, read.targets(t.modulePath(l)), t.modulePath(l));
+      }
+    }
+    assertEquals(3, PeftAdapters.read(other, PRUNED, DataType.FLOAT).layer(2).size()
+        + PeftAdapters.read(other, PRUNED, DataType.FLOAT).layer(0).size());
+  }
+
+  @Test
+  void theWeightsFileGetsTheSamePermissionsAsTheConfig() throws IOException {
+    PeftAdapters.write(allTargets(45), PRUNED, dir, "pruned-model", SafetensorsDType.F32, Map.of());
+    var config = java.nio.file.Files.getPosixFilePermissions(dir.resolve(PeftLoraConfig.FILE_NAME));
+    var weights = java.nio.file.Files.getPosixFilePermissions(dir.resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME));
+    var plain = java.nio.file.Files.getPosixFilePermissions(
+        java.nio.file.Files.writeString(dir.resolve("plain.txt"), "x"));
+    assertEquals(plain, weights, "as a file written the ordinary way (the umask decides)");
+    assertEquals(plain, config);
+  }
+
+  @Test
   void exportedAdapterReimportsIdentically() throws IOException {
     LlamaModel model = LlamaModel.randomInit(PRUNED, 41, DataType.FLOAT);
     LoraAdapters adapters = allTargets(42);
