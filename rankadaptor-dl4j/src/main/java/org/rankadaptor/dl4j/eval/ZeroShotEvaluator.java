@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * summed log-probability of its continuation given its context; {@code acc} takes the first maximum of
  * the scores (numpy's argmax), {@code acc_norm} the first maximum of score divided by the choice's
  * length in characters. The evaluation's score is the task's reported metric
- * ({@link ZeroShotTask#reportedMetric()}); the metrics map holds {@code acc}, {@code acc_norm}, their
- * standard errors and {@code items}.
+ * ({@link ZeroShotTask#reportedMetric()}); the metrics map holds {@code acc}, {@code acc_norm} where the
+ * harness defines it ({@link ZeroShotTask#definesNormalised()}), their standard errors and {@code items}.
  *
  * <p>Requests are tokenised once, when the evaluator is built, and sent to the model's
  * {@link ContinuationScorer} in batches. An optional seeded subset of the items makes evaluation inside
@@ -172,15 +172,19 @@ public final class ZeroShotEvaluator<M> implements Evaluator<M> {
     double acc = (double) correct / n;
     double accNorm = (double) correctNorm / n;
     metrics.put(ZeroShotTask.ACC, acc);
-    metrics.put(ZeroShotTask.ACC_NORM, accNorm);
+    if (task.definesNormalised()) {
+      metrics.put(ZeroShotTask.ACC_NORM, accNorm);
+    }
     if (n > 1) {
       // The harness's sample standard error of a mean of 0/1 outcomes.
       metrics.put(ZeroShotTask.ACC + "_stderr", Math.sqrt(acc * (1 - acc) / (n - 1)));
-      metrics.put(ZeroShotTask.ACC_NORM + "_stderr", Math.sqrt(accNorm * (1 - accNorm) / (n - 1)));
+      if (task.definesNormalised()) {
+        metrics.put(ZeroShotTask.ACC_NORM + "_stderr", Math.sqrt(accNorm * (1 - accNorm) / (n - 1)));
+      }
     }
     metrics.put("items", (double) n);
     double score = metrics.get(task.reportedMetric());
-    LOG.info("{}: acc {} acc_norm {} over {} items", taskId, acc, accNorm, n);
+    LOG.info("{}: acc {}{} over {} items", taskId, acc, task.definesNormalised() ? " acc_norm " + accNorm : "", n);
     return new Evaluation(score, metrics);
   }
 

@@ -3,15 +3,17 @@ package org.rankadaptor.dl4j.eval;
 /**
  * The commonsense tasks of the LLM-Pruner / RankAdaptor tables, with the metric those papers report for
  * each: accuracy, or accuracy with log-likelihoods normalised by the choice's length in characters.
+ * lm-evaluation-harness defines the normalised accuracy only where choices differ in length: not for
+ * BoolQ (yes / no) nor WinoGrande (one shared continuation).
  */
 public enum ZeroShotTask {
-  BOOLQ("boolq", false),
-  PIQA("piqa", false),
-  HELLASWAG("hellaswag", true),
-  WINOGRANDE("winogrande", false),
-  ARC_EASY("arc_easy", false),
-  ARC_CHALLENGE("arc_challenge", true),
-  OPENBOOKQA("openbookqa", true);
+  BOOLQ("boolq", false, false),
+  PIQA("piqa", true, false),
+  HELLASWAG("hellaswag", true, true),
+  WINOGRANDE("winogrande", false, false),
+  ARC_EASY("arc_easy", true, false),
+  ARC_CHALLENGE("arc_challenge", true, true),
+  OPENBOOKQA("openbookqa", true, true);
 
   /** Name of the plain accuracy metric. */
   public static final String ACC = "acc";
@@ -20,11 +22,18 @@ public enum ZeroShotTask {
   public static final String ACC_NORM = "acc_norm";
 
   private final String id;
+  private final boolean definesNormalised;
   private final boolean reportsNormalised;
 
-  ZeroShotTask(String id, boolean reportsNormalised) {
+  ZeroShotTask(String id, boolean definesNormalised, boolean reportsNormalised) {
     this.id = id;
+    this.definesNormalised = definesNormalised;
     this.reportsNormalised = reportsNormalised;
+  }
+
+  /** Whether lm-evaluation-harness defines {@link #ACC_NORM} for this task. */
+  public boolean definesNormalised() {
+    return definesNormalised;
   }
 
   /** The lm-evaluation-harness task name, such as {@code arc_challenge}. */

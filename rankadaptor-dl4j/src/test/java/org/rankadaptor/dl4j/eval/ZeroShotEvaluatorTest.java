@@ -107,6 +107,8 @@ class ZeroShotEvaluatorTest {
         .put("The trophy did not fit in the suitcase because the trophy", " was too big.", -4)
         .put("The trophy did not fit in the suitcase because the suitcase", " was too big.", -6);
     assertThat(ev.evaluate(scorer).score()).isEqualTo(1.0);
+    assertThat(ev.evaluate(scorer).metrics()).as("the harness defines no acc_norm for WinoGrande")
+        .containsOnlyKeys("acc", "items");
     scorer.put("The trophy did not fit in the suitcase because the suitcase", " was too big.", -3);
     assertThat(ev.evaluate(scorer).score()).isEqualTo(0.0);
   }
