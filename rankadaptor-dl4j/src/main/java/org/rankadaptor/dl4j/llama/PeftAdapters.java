@@ -11,7 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.rankadaptor.dl4j.io.LoraModuleWeights;
+import org.rankadaptor.dl4j.io.PeftAdaLoraAdapter;
+import org.rankadaptor.dl4j.io.SvdModuleWeights;
 import org.rankadaptor.dl4j.io.PeftLoraAdapter;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 
@@ -131,6 +134,151 @@ public final class PeftAdapters {
     PeftLoraAdapter peft = PeftLoraAdapter.read(folder);
     try {
       return fromPeft(peft, config, dtype);
+    } catch (IllegalArgumentException e) {
+      throw new FileFormatException(folder.resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME), null, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The PEFT form of AdaLoRA adapters on a model of architecture {@code config}: each module's kept
+   * triplets (P's rows for q and k in rotate-half order, as for LoRA's B), its mask as the config's {@code
+   * rank_pattern}, and {@code lora_alpha = scaling * (init_r + 1e-5)}.
+   *
+   * @param schedule the settings the adapters were trained with, recorded in the config
+   * @throws IllegalArgumentException when a module's shape disagrees with {@code config}, modules differ in
+   *     initial rank or scaling (PEFT has one {@code init_r} and one {@code lora_alpha}), or there is none
+   */
+  public static PeftAdaLoraAdapter toPeftAdaLora(AdaLoraAdapters adapters, LlamaConfig config,
+      String baseModelNameOrPath, PeftAdaLoraAdapter.Schedule schedule) {
+    Nd4jRuntime.ensureInitialized();
+    if (adapters.nLayers() != config.nLayers()) {
+      throw new IllegalArgumentException(
+          "adapters for " + adapters.nLayers() + " layers on a " + config.nLayers() + "-layer model");
+    }
+    List<SvdModuleWeights> modules = new ArrayList<>();
+    Double scaling = null;
+    for (int l = 0; l < config.nLayers(); l++) {
+      LayerShape s = config.layer(l);
+      for (Map.Entry<LoraTarget, SvdAdapter> entry : adapters.layer(l).entrySet()) {
+        LoraTarget target = entry.getKey();
+        SvdAdapter svd = entry.getValue();
+        int in = target.inFeatures(config.dim(), s);
+        int out = target.outFeatures(config.dim(), s);
+        if (svd.q().size(1) != in || svd.p().size(0) != out) {
+          throw new IllegalArgumentException("layer " + l + " " + target.moduleName() + ": AdaLoRA Q "
+              + java.util.Arrays.toString(svd.q().shape()) + ", P " + java.util.Arrays.toString(svd.p().shape())
+              + " do not fit a (" + out + ", " + in + ") projection");
+        }
+        if (scaling != null && Double.compare(scaling, svd.scaling()) != 0) {
+          throw new IllegalArgumentException("layer " + l + " " + target.moduleName() + " has scaling "
+              + svd.scaling() + ", another module " + scaling + "; PEFT's AdaLoRA has one lora_alpha");
+        }
+        scaling = svd.scaling();
+        long[] rows = svd.keptIndices();
+        float[] q = new float[0];
+        float[] lambda = new float[0];
+        float[] p = new float[0];
+        if (rows.length > 0) {
+          INDArray keptQ = svd.q().get(NDArrayIndex.indices(rows), NDArrayIndex.all());
+          INDArray keptLambda = svd.lambda().get(NDArrayIndex.indices(rows), NDArrayIndex.all());
+          INDArray keptP = svd.p().get(NDArrayIndex.all(), NDArrayIndex.indices(rows)).dup();
+          keptP = switch (target) {
+            case Q -> RotaryLayout.toRotateHalf(keptP, s.nHeads(), s.headDim());
+            case K -> RotaryLayout.toRotateHalf(keptP, s.nKvHeads(), s.headDim());
+            default -> keptP;
+          };
+          q = rowMajorFloats(keptQ);
+          lambda = rowMajorFloats(keptLambda);
+          p = rowMajorFloats(keptP);
+        }
+        modules.add(new SvdModuleWeights(l, ioTarget(target), svd.kept(), in, out, q, lambda, p));
+      }
+    }
+    if (modules.isEmpty()) {
+      throw new IllegalArgumentException("no layer has an AdaLoRA adapter; nothing to export");
+    }
+    double alpha = scaling * (schedule.initR() + PeftAdaLoraAdapter.RANK_EPSILON);
+    double integral = Math.rint(alpha);
+    if (integral / (schedule.initR() + PeftAdaLoraAdapter.RANK_EPSILON) == scaling) {
+      alpha = integral;
+    }
+    return new PeftAdaLoraAdapter(baseModelNameOrPath, alpha, adapters.dropout(), schedule, modules);
+  }
+
+  /**
+   * AdaLoRA adapters for a model of architecture {@code config} from their PEFT form, in {@code dtype}:
+   * every module at its initial rank, the dropped triplets zero and masked.
+   *
+   * @throws IllegalArgumentException naming the module when it does not fit the model
+   */
+  public static AdaLoraAdapters fromPeftAdaLora(PeftAdaLoraAdapter peft, LlamaConfig config, DataType dtype) {
+    Nd4jRuntime.ensureInitialized();
+    List<Map<LoraTarget, SvdAdapter>> layers = new ArrayList<>(config.nLayers());
+    for (int l = 0; l < config.nLayers(); l++) {
+      layers.add(new EnumMap<>(LoraTarget.class));
+    }
+    for (SvdModuleWeights module : peft.modules()) {
+      int l = module.layer();
+      if (l >= config.nLayers()) {
+        throw new IllegalArgumentException(module.modulePath() + ": the model has only " + config.nLayers() + " layers");
+      }
+      LayerShape s = config.layer(l);
+      LoraTarget target = llamaTarget(module.target());
+      int in = target.inFeatures(config.dim(), s);
+      int out = target.outFeatures(config.dim(), s);
+      if (module.inFeatures() != in || module.outFeatures() != out) {
+        throw new IllegalArgumentException(module.modulePath() + ": adapter is for a (" + module.outFeatures() + ", "
+            + module.inFeatures() + ") projection, the model's is (" + out + ", " + in + ")");
+      }
+      int r = module.initialRank();
+      INDArray q = Nd4j.zeros(DataType.FLOAT, r, in);
+      INDArray lambda = Nd4j.zeros(DataType.FLOAT, r, 1);
+      INDArray p = Nd4j.zeros(DataType.FLOAT, out, r);
+      int k = module.rank();
+      if (k > 0) {
+        INDArray keptP = Nd4j.create(module.p(), new long[] {out, k}, 'c');
+        keptP = switch (target) {
+          case Q -> RotaryLayout.fromRotateHalf(keptP, s.nHeads(), s.headDim());
+          case K -> RotaryLayout.fromRotateHalf(keptP, s.nKvHeads(), s.headDim());
+          default -> keptP;
+        };
+        boolean[] kept = module.kept();
+        for (int i = 0, j = 0; i < r; i++) {
+          if (kept[i]) {
+            q.putRow(i, Nd4j.create(java.util.Arrays.copyOfRange(module.q(), j * in, (j + 1) * in)));
+            lambda.putScalar(i, 0, module.lambda()[j]);
+            p.putColumn(i, keptP.getColumn(j).dup());
+            j++;
+          }
+        }
+      }
+      layers.get(l).put(target, new SvdAdapter(p.castTo(dtype), lambda.castTo(dtype), q.castTo(dtype), module.kept(),
+          peft.scaling()));
+    }
+    return AdaLoraAdapters.of(layers, peft.loraDropout());
+  }
+
+  /**
+   * Writes AdaLoRA adapters as a PEFT folder ({@code peft_type} "ADALORA").
+   *
+   * @param storage F32, F16 or BF16
+   * @param provenance entries for the weights' {@code __metadata__}
+   */
+  public static void writeAdaLora(AdaLoraAdapters adapters, LlamaConfig config, Path folder,
+      String baseModelNameOrPath, PeftAdaLoraAdapter.Schedule schedule, SafetensorsDType storage,
+      Map<String, String> provenance) throws IOException {
+    toPeftAdaLora(adapters, config, baseModelNameOrPath, schedule).write(folder, storage, provenance);
+  }
+
+  /**
+   * Reads a PEFT AdaLoRA folder as adapters for a model of architecture {@code config}.
+   *
+   * @throws FileFormatException naming the file and module when the folder is malformed or does not fit
+   */
+  public static AdaLoraAdapters readAdaLora(Path folder, LlamaConfig config, DataType dtype) throws IOException {
+    PeftAdaLoraAdapter peft = PeftAdaLoraAdapter.read(folder);
+    try {
+      return fromPeftAdaLora(peft, config, dtype);
     } catch (IllegalArgumentException e) {
       throw new FileFormatException(folder.resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME), null, e.getMessage(), e);
     }

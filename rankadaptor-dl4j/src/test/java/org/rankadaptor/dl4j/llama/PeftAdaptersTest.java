@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.io.FileFormatException;
+import org.rankadaptor.dl4j.io.PeftAdaLoraAdapter;
 import org.rankadaptor.dl4j.io.PeftLoraAdapter;
 import org.rankadaptor.dl4j.io.PeftLoraConfig;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
@@ -102,6 +103,84 @@ class PeftAdaptersTest {
         java.nio.file.Files.writeString(dir.resolve("plain.txt"), "x"));
     assertEquals(plain, weights, "as a file written the ordinary way (the umask decides)");
     assertEquals(plain, config);
+  }
+
+  /** AdaLoRA adapters with init_r 4 on layers 0 and 2, random triplets and masks, one module with none kept. */
+  private static AdaLoraAdapters adaLoraAdapters(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    List<Map<LoraTarget, SvdAdapter>> layers = new ArrayList<>();
+    for (int l = 0; l < PRUNED.nLayers(); l++) {
+      Map<LoraTarget, SvdAdapter> layer = new EnumMap<>(LoraTarget.class);
+      if (l != 1) {
+        for (LoraTarget t : LoraTarget.values()) {
+          int in = t.inFeatures(PRUNED.dim(), PRUNED.layer(l));
+          int out = t.outFeatures(PRUNED.dim(), PRUNED.layer(l));
+          boolean[] kept = new boolean[4];
+          for (int i = 0; i < 4; i++) {
+            kept[i] = !(l == 2 && t == LoraTarget.V) && random.nextBoolean();
+          }
+          layer.put(t, new SvdAdapter(randomFloats(random, out, 4), randomFloats(random, 4, 1),
+              randomFloats(random, 4, in), kept, 16 / (4 + 1e-5)));
+        }
+      }
+      layers.add(layer);
+    }
+    return AdaLoraAdapters.of(layers, 0.05);
+  }
+
+  private static org.nd4j.linalg.api.ndarray.INDArray randomFloats(SplittableRandom random, int rows, int columns) {
+    double[] v = new double[rows * columns];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = 2 * random.nextDouble() - 1;
+    }
+    return Nd4j.create(v, new long[] {rows, columns}, DataType.DOUBLE).castTo(DataType.FLOAT);
+  }
+
+  @Test
+  void adaLoraAdaptersRoundTripThroughPeftsAdaLoraFormat() throws IOException {
+    AdaLoraAdapters adapters = adaLoraAdapters(46);
+    PeftAdaLoraAdapter.Schedule schedule = new PeftAdaLoraAdapter.Schedule(4, 2, 3, 5, 1, 0.85, 0.85, 0.5, 24);
+    PeftAdapters.writeAdaLora(adapters, PRUNED, dir, "pruned-model", schedule, SafetensorsDType.F32, Map.of());
+
+    com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(dir.resolve(PeftLoraConfig.FILE_NAME).toFile());
+    assertEquals("ADALORA", json.get("peft_type").asText());
+    assertEquals(4, json.get("init_r").asInt());
+    assertEquals(2, json.get("target_r").asInt());
+    assertEquals(16, json.get("lora_alpha").asInt(), "alpha = scaling x (init_r + 1e-5), snapped to its integer");
+    assertEquals(24, json.get("total_step").asInt());
+    assertEquals("[0,2]", json.get("layers_to_transform").toString());
+    com.fasterxml.jackson.databind.JsonNode mask = json.get("rank_pattern").get("model.layers.2.self_attn.q_proj.lora_E");
+    assertEquals(4, mask.size());
+    boolean[] expectedMask = adapters.layer(2).get(LoraTarget.Q).kept();
+    for (int i = 0; i < 4; i++) {
+      assertEquals(expectedMask[i], mask.get(i).asBoolean());
+    }
+    try (SafetensorsFile weights = SafetensorsFile.open(dir.resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME))) {
+      int kept = adapters.layer(0).get(LoraTarget.UP).rank();
+      String up = "base_model.model.model.layers.0.mlp.up_proj.";
+      assertArrayEquals(new long[] {kept, PRUNED.dim()}, weights.info(up + "lora_A").shape());
+      assertArrayEquals(new long[] {kept, 1}, weights.info(up + "lora_E").shape());
+      assertArrayEquals(new long[] {PRUNED.layer(0).hiddenDim(), kept}, weights.info(up + "lora_B").shape());
+      assertArrayEquals(new long[] {0, PRUNED.dim()},
+          weights.info("base_model.model.model.layers.2.self_attn.v_proj.lora_A").shape(), "nothing kept: zero rows");
+      assertEquals(3 * 14, weights.tensorNames().size());
+    }
+
+    AdaLoraAdapters reread = PeftAdapters.readAdaLora(dir, PRUNED, DataType.FLOAT);
+    assertEquals(adapters.keptTriplets(), reread.keptTriplets());
+    LoraAdapters before = adapters.toLora();
+    LoraAdapters after = reread.toLora();
+    for (int l = 0; l < PRUNED.nLayers(); l++) {
+      assertEquals(before.layer(l).keySet(), after.layer(l).keySet());
+      for (LoraTarget t : before.layer(l).keySet()) {
+        assertArrayEquals(adapters.layer(l).get(t).kept(), reread.layer(l).get(t).kept());
+        LoraAdapter x = before.get(l, t);
+        LoraAdapter y = after.get(l, t);
+        assertTrue(x.b().mmul(x.a()).muli(x.scaling()).equalsWithEps(y.b().mmul(y.a()).muli(y.scaling()), 1e-5),
+            "layer " + l + " " + t + ": the same update after the round trip");
+      }
+    }
   }
 
   @Test
