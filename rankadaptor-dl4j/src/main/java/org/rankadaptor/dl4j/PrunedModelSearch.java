@@ -46,6 +46,7 @@ import org.rankadaptor.dl4j.llama.PeftAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveryBaselines;
 import org.rankadaptor.dl4j.recover.TrainingLog;
 import org.slf4j.Logger;
@@ -104,6 +105,9 @@ public final class PrunedModelSearch {
 
   public static final String RANDOM_SEARCH = "random";
 
+  /** Method name of AdaLoRA, when a run compares it (see {@link Builder#adaLora}). */
+  public static final String ADALORA = "adalora";
+
   /** Method name of the paper's protocol, when a run compares it (see {@link Builder#paperProtocol}). */
   public static final String RANKADAPTOR_PAPER = "rankadaptor-paper";
 
@@ -128,6 +132,7 @@ public final class PrunedModelSearch {
   private final List<SearchListener> listeners;
   private final List<String> baselineNames;
   private final boolean randomSearch;
+  private final AdaLoraRecoveryRunner adaLora; // null: AdaLoRA is not compared
   private final PerformanceModel paperModel; // null: the paper's protocol is not run
   private final double paperThreshold;
   private final List<Evaluator<RecoveredModel>> heldOut;
@@ -156,6 +161,7 @@ public final class PrunedModelSearch {
     this.listeners = List.copyOf(b.listeners);
     this.baselineNames = List.copyOf(b.baselineNames);
     this.randomSearch = b.randomSearch;
+    this.adaLora = b.adaLora;
     this.paperModel = b.paperModel;
     this.paperThreshold = b.paperThreshold;
     this.heldOut = List.copyOf(b.heldOut);
@@ -198,7 +204,7 @@ public final class PrunedModelSearch {
     List<RankConfig> sourceConfigs =
         sourceIds.length == 0 ? List.of() : space.sample(sourceCount, Seeds.mix(seed, SOURCE_SALT), true);
     for (RankConfig config : sourceConfigs) {
-      measure(config, sources, "source", recoverySeed, null);
+      measure(runner, config, sources, "source", recoverySeed, null);
     }
     int sourceObservations = 0;
     for (Evaluator<RecoveredModel> source : sources) {
@@ -242,7 +248,12 @@ public final class PrunedModelSearch {
     Map<String, Observation> baselineObservations = new LinkedHashMap<>();
     for (String name : baselineNames) {
       RankConfig config = RecoveryBaselines.byName(name, space);
-      baselineObservations.put(name, measure(config, List.of(target), "baseline:" + name, recoverySeed, null).get(0));
+      baselineObservations.put(name, measure(runner, config, List.of(target), "baseline:" + name, recoverySeed, null)
+          .get(0));
+    }
+    if (adaLora != null) {
+      baselineObservations.put(ADALORA, measure(adaLora, adaLora.initialRanks(), List.of(target),
+          "baseline:" + ADALORA, recoverySeed, null).get(0));
     }
     List<HeldOutMeasurement> heldOutMeasurements =
         measureHeldOut(search, best, random, paper, baselineObservations);
@@ -296,8 +307,9 @@ public final class PrunedModelSearch {
       List<Evaluator<RecoveredModel>> tasks = heldOut.stream()
           .filter(e -> Arrays.stream(seedsOf(e)).anyMatch(x -> x == heldOutSeed)).toList();
       for (Map.Entry<String, RankConfig> method : methods.entrySet()) {
+        RecoveryRunner<RecoveredModel> methodRunner = method.getKey().equals(ADALORA) ? adaLora : runner;
         List<Observation> observations =
-            measure(method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
+            measure(methodRunner, method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
         for (Observation o : observations) {
           out.add(new HeldOutMeasurement(method.getKey(), method.getValue(), heldOutSeed, o));
         }
@@ -319,35 +331,46 @@ public final class PrunedModelSearch {
   }
 
   /**
-   * Observations of {@code config} recovered with {@code seed} on each evaluator's task, from the store
-   * when there, otherwise from one recovery ({@code available} when it is that configuration and seed)
-   * measured on every task still missing (and appended to the store).
+   * Observations of {@code config} recovered by {@code recoveries} with {@code seed} on each evaluator's
+   * task, from the store when there, otherwise from one recovery ({@code available} when it is that
+   * configuration and seed) measured on every task still missing (and appended to the store). What the
+   * recovery learned beyond its configuration (AdaLoRA's ranks) and its adapters' size go into the
+   * observation's provenance.
    */
-  private List<Observation> measure(RankConfig config, List<Evaluator<RecoveredModel>> evaluators, String role,
-      long seed, RecoveredModel available) {
+  private List<Observation> measure(RecoveryRunner<RecoveredModel> recoveries, RankConfig config,
+      List<Evaluator<RecoveredModel>> evaluators, String role, long seed, RecoveredModel available) {
     List<Observation> out = new ArrayList<>();
     RecoveredModel recovered = null;
     RecoveryFailedException failure = null;
     for (Evaluator<RecoveredModel> evaluator : evaluators) {
-      Optional<Observation> stored = stored(evaluator, config, seed);
+      Optional<Observation> stored = stored(recoveries, evaluator, config, seed);
       if (stored.isPresent()) {
         out.add(stored.get());
         continue;
       }
-      Provenance provenance = new Provenance(seed, runner.fingerprint(), evaluator.fingerprint(),
-          Map.of("search.seed", Long.toString(this.seed), "role", role));
       long start = System.nanoTime();
       if (recovered == null && failure == null) {
-        if (available != null && available.config().equals(config) && seed == recoverySeed) {
+        if (available != null && recoveries == runner && available.config().equals(config) && seed == recoverySeed) {
           recovered = available;
         } else {
           try {
-            recovered = runner.recover(config, seed);
+            recovered = recoveries.recover(config, seed);
           } catch (RecoveryFailedException e) {
             failure = e;
           }
         }
       }
+      Map<String, String> settings = new TreeMap<>(Map.of("search.seed", Long.toString(this.seed), "role", role));
+      if (recovered != null) {
+        settings.put("adapterParameters", Long.toString(recovered.adapters().parameterCount()));
+        for (String learned : List.of("learnedRanks", "layerRanks")) {
+          String value = recovered.provenance().settings().get(learned);
+          if (value != null) {
+            settings.put(learned, value);
+          }
+        }
+      }
+      Provenance provenance = new Provenance(seed, recoveries.fingerprint(), evaluator.fingerprint(), settings);
       Observation observation = failure != null
           ? Observation.failed(evaluator.taskId(), config, failure.getMessage(), seconds(start), provenance)
           : Observation.succeeded(evaluator.taskId(), config, evaluator.evaluate(recovered), seconds(start),
@@ -358,8 +381,9 @@ public final class PrunedModelSearch {
     return out;
   }
 
-  private Optional<Observation> stored(Evaluator<RecoveredModel> evaluator, RankConfig config, long seed) {
-    String runnerPrint = runner.fingerprint();
+  private Optional<Observation> stored(RecoveryRunner<RecoveredModel> recoveries, Evaluator<RecoveredModel> evaluator,
+      RankConfig config, long seed) {
+    String runnerPrint = recoveries.fingerprint();
     String dataPrint = evaluator.fingerprint();
     return store.forTask(evaluator.taskId()).stream()
         .filter(o -> o.config().equals(config)
@@ -527,6 +551,7 @@ public final class PrunedModelSearch {
     private final List<SearchListener> listeners = new ArrayList<>();
     private List<String> baselineNames = List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE);
     private boolean randomSearch;
+    private AdaLoraRecoveryRunner adaLora;
     private PerformanceModel paperModel;
     private double paperThreshold;
     private final List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
@@ -644,6 +669,17 @@ public final class PrunedModelSearch {
         list.add(known);
       }
       this.baselineNames = List.copyOf(list);
+      return this;
+    }
+
+    /**
+     * Also compares AdaLoRA: {@code runner} recovers the same pruned model from its initial ranks ({@link
+     * AdaLoraRecoveryRunner#initialRanks}) and learns its own, within {@code target_r} triplets per module on
+     * average; it is measured on the target as {@link #ADALORA} and on every held-out task with every
+     * held-out seed, like the baselines. Its observations carry the ranks it learned.
+     */
+    public Builder adaLora(AdaLoraRecoveryRunner runner) {
+      this.adaLora = Objects.requireNonNull(runner, "adaLora");
       return this;
     }
 

@@ -46,7 +46,8 @@ import picocli.CommandLine.Option;
  * The experiment report: the shape of the paper's main table at small scale, on stories260K or on the deep
  * test model. For each pruning setting (width pruning of the middle layers at several shares, and depth
  * pruning), the pruned model
- * is recovered with no recovery, uniform rank 8, LoRA* and the ranks RankAdaptor chooses within the same
+ * is recovered with no recovery, uniform rank 8, LoRA*, AdaLoRA (which learns its ranks during one fine-tune,
+ * from 12 down to an average of 8 per module) and the ranks RankAdaptor chooses within the same
  * trainable-parameter budget (and random search with the same number of fine-tunes), and every method is
  * measured on held-out TinyStories text and on the zero-shot tasks, over several recovery seeds. Writes a
  * Markdown report with SVG figures; every measurement goes through a store per setting, so an interrupted
@@ -58,8 +59,8 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Reproduces the shape of the paper's main table on stories260K or the deep test model: width pruning of the",
-        "middle layers and depth pruning; no recovery, uniform LoRA rank 8, LoRA* and RankAdaptor at the same",
-        "trainable-parameter budget (and random search with the same number of fine-tunes); held-out TinyStories",
+        "middle layers and depth pruning; no recovery, uniform LoRA rank 8, LoRA*, AdaLoRA and RankAdaptor at the",
+        "same budget (and random search with the same number of fine-tunes); held-out TinyStories",
         "perplexity and zero-shot tasks over several recovery seeds. Writes report.md with SVG figures. Resumes",
         "from its stores."},
     exitCodeListHeading = "%nExit codes:%n",
@@ -285,6 +286,7 @@ final class ExperimentCommand implements Callable<Integer> {
               .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)
+          .adaLora(bed.adaLoraRunner(pruned.model(), err))
           .heldOutSeeds(seeds)
           .listener(new SearchConsole.SearchProgress(err))
           .outputFolder(folder)

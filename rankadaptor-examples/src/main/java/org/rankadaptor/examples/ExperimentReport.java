@@ -190,6 +190,7 @@ final class ExperimentReport {
     m.put("none", "No recovery");
     m.put("uniform", "LoRA, rank 8");
     m.put("lora*", "LoRA*");
+    m.put(PrunedModelSearch.ADALORA, "AdaLoRA");
     m.put(PrunedModelSearch.RANDOM_SEARCH, "Random search");
     m.put(PrunedModelSearch.RANKADAPTOR_PAPER, "RankAdaptor, paper's protocol");
     m.put(PrunedModelSearch.RANKADAPTOR, "RankAdaptor");
@@ -245,6 +246,40 @@ final class ExperimentReport {
   private static RankConfig config(SettingRun run, String method) {
     return run.result().heldOut().stream().filter(m -> m.method().equals(method)).findFirst()
         .map(HeldOutMeasurement::config).orElseThrow();
+  }
+
+  /**
+   * A method's ranks as the table shows them: its configuration, or for AdaLoRA the mean rank per layer it
+   * learned with the first held-out seed (its initial ranks are its configuration).
+   */
+  private static String ranks(SettingRun run, String method) {
+    if (method.equals(PrunedModelSearch.ADALORA)) {
+      return firstTestMeasurement(run, method).map(m -> m.observation().provenance().settings().get("layerRanks"))
+          .map(r -> r.replace(".00", "")).orElse("–");
+    }
+    return config(run, method).format();
+  }
+
+  /**
+   * Trainable parameters of a method's adapters: from its configuration, or for AdaLoRA the mean over
+   * held-out seeds of its kept triplets' P and Q elements (its singular values and the masked triplets,
+   * which it trains until they are masked, not counted).
+   */
+  private static long trainableParameters(SettingRun run, String method) {
+    if (method.equals(PrunedModelSearch.ADALORA)) {
+      return Math.round(run.result().heldOut().stream()
+          .filter(m -> m.method().equals(method) && m.observation().taskId().equals(TEST_PPL))
+          .map(m -> m.observation().provenance().settings().get("adapterParameters"))
+          .filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).average().orElse(Double.NaN));
+    }
+    return run.space().trainableParameters(config(run, method)).orElse(0L);
+  }
+
+  private static Optional<HeldOutMeasurement> firstTestMeasurement(SettingRun run, String method) {
+    return run.result().heldOut().stream()
+        .filter(m -> m.method().equals(method) && m.observation().taskId().equals(TEST_PPL)
+            && m.observation().succeeded())
+        .min(java.util.Comparator.comparingLong(HeldOutMeasurement::recoverySeed));
   }
 
   /** Best measured score after each evaluation of a trace (failed evaluations keep the previous best). */
@@ -403,12 +438,11 @@ final class ExperimentReport {
         if (run.result().heldOut().stream().noneMatch(m -> m.method().equals(method.getKey()))) {
           continue;
         }
-        RankConfig config = config(run, method.getKey());
         String name = method.getKey().equals(PrunedModelSearch.RANKADAPTOR) ? "**" + method.getValue() + "**"
             : method.getValue();
         md.append("| ").append(run.setting().label()).append(" | ").append(name).append(" | ")
-            .append(config.format()).append(" | ")
-            .append(String.format(Locale.ROOT, "%,d", run.space().trainableParameters(config).orElse(0L))).append(" |");
+            .append(ranks(run, method.getKey())).append(" | ")
+            .append(String.format(Locale.ROOT, "%,d", trainableParameters(run, method.getKey()))).append(" |");
         for (String task : TASKS.keySet()) {
           Stat s = heldOut(run.result(), method.getKey(), task);
           md.append(' ').append(task.equals(TEST_PPL) ? pplCell(s) : percent(s.mean())).append(" |");
@@ -417,8 +451,11 @@ final class ExperimentReport {
             .append(" |\n");
       }
     }
-    md.append("\nThe ranks are per layer of the pruned model, first layer first. HellaSwag is not in the table: the "
-        + "shared data holds no HellaSwag file with its contexts.\n");
+    md.append("\nThe ranks are per layer of the pruned model, first layer first. AdaLoRA starts every module at rank "
+        + "12 and masks singular triplets down to an average of 8 per module during its one fine-tune: its row shows the "
+        + "mean rank per layer it learned with the first held-out seed (each seed learns its own), and the P and Q "
+        + "elements of the triplets it kept, averaged over the seeds. HellaSwag is not in the table: the shared data "
+        + "holds no HellaSwag file with its contexts.\n");
 
     md.append("\n## The searches\n\n");
     md.append("Validation perplexity (the search's target) with recovery seed ").append(setup.seed())
@@ -430,8 +467,8 @@ final class ExperimentReport {
         + "(recoveries and evaluations, held-out ones included).\n\n");
     md.append("| Setting | Pruned parameters | RankAdaptor fine-tunes (target + offline) | Stopped | Verdict | "
         + "RankAdaptor | Paper's protocol (fine-tunes) | Random, same count | Random, full budget | LoRA, rank 8 | "
-        + "LoRA* | No recovery | Compute |\n");
-    md.append("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + "LoRA* | AdaLoRA | No recovery | Compute |\n");
+    md.append("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (SettingRun run : runs) {
       PrunedSearchResult r = run.result();
       int used = r.search().trace().size();
@@ -440,12 +477,13 @@ final class ExperimentReport {
       double randomAll = random == null ? Double.NaN : random.bestObservation().score();
       String paper = r.paperSearch().map(p -> fixed(ppl(p.bestObservation().score()), 3) + " (" + p.trace().size()
           + ")").orElse("–");
-      md.append(String.format(Locale.ROOT, "| %s | %s | %d + %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d + %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
           run.setting().label(), parameters(run), used, setup.sourceConfigs(),
           r.search().stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '),
           r.search().verdict().map(v -> v.name().toLowerCase(Locale.ROOT).replace('_', ' ')).orElse("–"),
           fixed(ppl(r.search().bestObservation().score()), 3), paper, fixed(ppl(randomSame), 3),
-          fixed(ppl(randomAll), 3), baselinePpl(r, "uniform"), baselinePpl(r, "lora*"), baselinePpl(r, "none"),
+          fixed(ppl(randomAll), 3), baselinePpl(r, "uniform"), baselinePpl(r, "lora*"),
+          baselinePpl(r, PrunedModelSearch.ADALORA), baselinePpl(r, "none"),
           duration(run.compute())));
     }
     md.append("\nWhy each search stopped and what it recommended:\n\n");
@@ -537,6 +575,9 @@ final class ExperimentReport {
     List<String> out = new ArrayList<>();
     out.add(comparison("uniform", "LoRA with rank 8 everywhere"));
     out.add(comparison("lora*", "LoRA*"));
+    if (runs.stream().anyMatch(r -> r.result().baselines().containsKey(PrunedModelSearch.ADALORA))) {
+      out.add(comparison(PrunedModelSearch.ADALORA, "AdaLoRA"));
+    }
     if (runs.stream().anyMatch(r -> r.result().randomSearch().isPresent())) {
       out.add(comparison(PrunedModelSearch.RANDOM_SEARCH, "random search's choice"));
     }
@@ -579,8 +620,9 @@ final class ExperimentReport {
         + "ranks were better in %d of %d settings, worse in %d, and not distinguishable in %d (95 %% interval of the "
         + "mean difference containing 0). Differences in perplexity, RankAdaptor minus %s, with 95 %% intervals: %s.",
         otherName, better, runs.size(), worse, same,
-        other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : other.equals(PrunedModelSearch.RANDOM_SEARCH)
-            ? "random search" : "the paper's protocol", String.join(", ", details));
+        other.equals("uniform") ? "rank 8" : other.equals("lora*") ? "LoRA*" : other.equals(PrunedModelSearch.ADALORA)
+            ? "AdaLoRA" : other.equals(PrunedModelSearch.RANDOM_SEARCH) ? "random search" : "the paper's protocol",
+        String.join(", ", details));
   }
 
   /** Test perplexity of {@code method} minus {@code other}'s, over the seeds both were measured with. */
@@ -710,9 +752,8 @@ final class ExperimentReport {
           continue;
         }
         ObjectNode m = methods.putObject(method);
-        RankConfig config = config(run, method);
-        m.put("ranks", config.format());
-        m.put("trainableParameters", run.space().trainableParameters(config).orElse(0L));
+        m.put("ranks", ranks(run, method));
+        m.put("trainableParameters", trainableParameters(run, method));
         ObjectNode tasks = m.putObject("heldOut");
         for (String task : TASKS.keySet()) {
           Stat st = heldOut(run.result(), method, task);
@@ -737,7 +778,7 @@ final class ExperimentReport {
           continue;
         }
         sb.append(String.format(Locale.ROOT, "%-14s %-14s %-18s %16s %10s%n", run.setting().label(),
-            method.getValue(), config(run, method.getKey()).format(),
+            method.getValue(), ranks(run, method.getKey()),
             pplCell(heldOut(run.result(), method.getKey(), TEST_PPL)),
             percent(zeroShotAverage(run.result(), method.getKey(), setup.heldOutSeeds()).mean())));
       }

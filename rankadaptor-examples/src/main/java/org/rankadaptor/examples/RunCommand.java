@@ -51,6 +51,8 @@ import org.rankadaptor.dl4j.prune.Importance;
 import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
 import org.rankadaptor.dl4j.prune.WidthPruningSettings;
+import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
+import org.rankadaptor.dl4j.recover.AdaLoraSettings;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
@@ -73,6 +75,7 @@ import picocli.CommandLine.Option;
     description = {
         "Prunes a LLaMA-style model, then searches per-layer LoRA ranks for recovering it on a target task",
         "with real LoRA recoveries, after meta-learning from source tasks. Resumes from its store.",
+        "With --method adalora, recovers it with one AdaLoRA fine-tune instead, which learns its own ranks.",
         "Tasks: ppl:FILE (perplexity of a text, or of an Alpaca JSON file's records) or TASK:FILE for",
         "an LLM-Adapters test.json (boolq, piqa, winogrande, arc_easy, arc_challenge, openbookqa)."},
     exitCodeListHeading = "%nExit codes:%n",
@@ -85,6 +88,8 @@ final class RunCommand implements Callable<Integer> {
   enum Prune { width, depth, none }
 
   enum Predictor { mlp, ridge }
+
+  enum Method { rankadaptor, adalora }
 
   private static final Pattern RANGE = Pattern.compile("(\\d{1,9})\\.\\.(\\d{1,9})");
 
@@ -135,6 +140,29 @@ final class RunCommand implements Callable<Integer> {
       description = "Read text files as written; by default CRLF and CR become LF, so that a file saved on Windows "
           + "scores as the same text saved elsewhere.")
   boolean keepLineEndings;
+
+  @Option(names = "--method", defaultValue = "rankadaptor",
+      description = "rankadaptor (search per-layer LoRA ranks) or adalora (one AdaLoRA fine-tune that learns its ranks, "
+          + "written in PEFT's ADALORA format) (default: ${DEFAULT-VALUE}).")
+  Method method;
+
+  @Option(names = "--init-r", defaultValue = "12", description = "AdaLoRA: initial rank of every module (default: ${DEFAULT-VALUE}).")
+  int initR;
+
+  @Option(names = "--target-r", defaultValue = "8",
+      description = "AdaLoRA: average rank per module at the end, the budget (default: ${DEFAULT-VALUE}, uniform rank 8's).")
+  int targetR;
+
+  @Option(names = "--tinit", defaultValue = "-1",
+      description = "AdaLoRA: warm-up steps before masking (default: 10 % of the recovery's steps).")
+  int tinit;
+
+  @Option(names = "--tfinal", defaultValue = "-1",
+      description = "AdaLoRA: steps at the final ranks (default: 30 % of the recovery's steps).")
+  int tfinal;
+
+  @Option(names = "--delta-t", defaultValue = "1", description = "AdaLoRA: steps between maskings (default: ${DEFAULT-VALUE}).")
+  int deltaT;
 
   @Option(names = "--source-configs", defaultValue = "3", description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
   int sourceConfigs;
@@ -224,6 +252,12 @@ final class RunCommand implements Callable<Integer> {
       if (r < 0 || r > MAX_RANK) {
         throw usage("--ranks must lie in 0.." + MAX_RANK + ", got " + r);
       }
+    }
+    if (initR < 1 || targetR < 1 || targetR > initR) {
+      throw usage("--target-r must lie in 1..--init-r (" + initR + "), got " + targetR);
+    }
+    if (deltaT < 1 || tinit < -1 || tfinal < -1) {
+      throw usage("--delta-t must be at least 1 and --tinit, --tfinal not negative");
     }
     if (!recoveryPreset.equals("tiny") && !recoveryPreset.equals("paper")) {
       throw usage("--recovery must be tiny or paper, got '" + recoveryPreset + "'");
@@ -341,17 +375,29 @@ final class RunCommand implements Callable<Integer> {
       }
     }
 
+    Evaluator<RecoveredModel> targetEvaluator = evaluator(target, tok);
+    Path storeFile = store != null ? store : outputDir.resolve("observations.jsonl");
+    if (method == Method.adalora) {
+      try (ObservationStore observations = ObservationStore.open(storeFile)) {
+        AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations, seed,
+            outputDir, merge, Map.of("model", model.toAbsolutePath().toString(), "prune", prune.name(),
+                "target", target.toString(), "recoveryDataFingerprint", data.fingerprint()), out, err);
+      } finally {
+        if (tok instanceof HfTokenizer hf) {
+          hf.close();
+        }
+      }
+      return 0;
+    }
     LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
         .settings(settings)
         .listener(new SearchConsole.Progress(err))
         .build();
-    Evaluator<RecoveredModel> targetEvaluator = evaluator(target, tok);
     MlpConfig paperMlp = MlpConfig.paper();
     PerformanceModel performance = predictor == Predictor.ridge
         ? new BayesianRidgeModel(rankSpace)
         : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seed)
             .withMeta(metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
-    Path storeFile = store != null ? store : outputDir.resolve("observations.jsonl");
     try (ObservationStore observations = ObservationStore.open(storeFile)) {
       PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
           .space(rankSpace)
@@ -386,6 +432,17 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** An AdaLoRA runner with the options' settings; unset schedule steps take the defaults' shares. */
+  private AdaLoraRecoveryRunner adaLoraRunner(LlamaModel pruned, TrainingData.Split split, RecoverySettings settings,
+      PrintWriter err) {
+    AdaLoraRecoveryRunner.Builder builder = AdaLoraRecoveryRunner.builder(pruned, split.train(), split.validation())
+        .settings(settings)
+        .listener(new SearchConsole.Progress(err));
+    AdaLoraSettings defaults = builder.build().adaLoraSettings();
+    return builder.adaLora(defaults.withRanks(initR, targetR).withSchedule(
+        tinit >= 0 ? tinit : defaults.tinit(), tfinal >= 0 ? tfinal : defaults.tfinal(), deltaT)).build();
   }
 
   private Tokenizer loadTokenizer(LlamaModel original) throws IOException {
@@ -495,7 +552,13 @@ final class RunCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", "best", result.best().format(),
         number(search.bestObservation().score()), metric(search.bestObservation()));
     for (Map.Entry<String, Observation> e : result.baselines().entrySet()) {
-      String name = e.getKey().equals("uniform") ? "uniform rank 8" : "no recovery";
+      String name = switch (e.getKey()) {
+        case "uniform" -> "uniform rank 8";
+        case "none" -> "no recovery";
+        case "lora*" -> "LoRA*";
+        case PrunedModelSearch.ADALORA -> "AdaLoRA";
+        default -> e.getKey();
+      };
       out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", name, e.getValue().config().format(),
           number(e.getValue().score()), metric(e.getValue()));
     }

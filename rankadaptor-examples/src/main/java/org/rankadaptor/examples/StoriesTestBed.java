@@ -32,6 +32,7 @@ import org.rankadaptor.dl4j.prune.ScoredUnit;
 import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
 import org.rankadaptor.dl4j.prune.WidthPruningSettings;
+import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
@@ -165,6 +166,17 @@ final class StoriesTestBed {
   /** A recovery runner for a pruned model of this test bed, printing its progress to {@code err}. */
   LoraRecoveryRunner runner(LlamaModel pruned, PrintWriter err) {
     return LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
+        .settings(recovery)
+        .listener(new SearchConsole.Progress(err))
+        .build();
+  }
+
+  /**
+   * An AdaLoRA runner for a pruned model of this test bed: the same data and recovery settings as {@link
+   * #runner}, AdaLoRA's defaults for the recovery's length.
+   */
+  AdaLoraRecoveryRunner adaLoraRunner(LlamaModel pruned, PrintWriter err) {
+    return AdaLoraRecoveryRunner.builder(pruned, split.train(), split.validation())
         .settings(recovery)
         .listener(new SearchConsole.Progress(err))
         .build();

@@ -111,6 +111,43 @@ class RunCommandTest {
   }
 
   @Test
+  void adaLoraRecoversOnceAndWritesPeftsAdaLoraFormat() throws IOException {
+    Path out = dir.resolve("adalora");
+    List<String> args = tiny(out, "--prune", "width", "--ratio", "0.2", "--layers", "1..3",
+        "--method", "adalora", "--target", "ppl:" + heldOut, "--merge");
+    args.set(args.indexOf("--steps") + 1, "10");
+    CommandRun run = CommandRun.execute(args.toArray(String[]::new));
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).contains("AdaLoRA on ppl/").contains("ranks learned per layer").contains("uniform rank 8's");
+    JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+    assertThat(result.path("method").asText()).isEqualTo("adalora");
+    assertThat(result.path("totalSteps").asInt()).isEqualTo(10);
+    // 5 layers x 7 projections at target_r 8: 280 triplets kept of 420.
+    assertThat(result.path("keptTriplets").asLong()).isEqualTo(280);
+    assertThat(result.path("tripletBudget").asLong()).isEqualTo(280);
+    assertThat(result.path("learnedRanks")).hasSize(35);
+    assertThat(result.path("adalora").path("tinit").asText()).isEqualTo("1");
+    assertThat(result.path("adalora").path("tfinal").asText()).isEqualTo("3");
+    JsonNode config = new ObjectMapper().readTree(out.resolve("adapters/adapter_config.json").toFile());
+    assertThat(config.path("peft_type").asText()).isEqualTo("ADALORA");
+    assertThat(config.path("total_step").asInt()).isEqualTo(10);
+    assertThat(config.path("rank_pattern")).hasSize(35);
+    LlamaModel merged = LlamaCheckpoints.load(out.resolve("merged"), DataType.FLOAT);
+    var adapters = PeftAdapters.readAdaLora(out.resolve("adapters"), merged.config(), DataType.FLOAT);
+    assertThat(adapters.keptTriplets()).isEqualTo(280);
+    try (ObservationStore store = ObservationStore.open(out.resolve("observations.jsonl"))) {
+      assertThat(store.all()).hasSize(1);
+      assertThat(store.all().get(0).provenance().settings()).containsKey("learnedRanks");
+    }
+    List<String> badArgs = tiny(dir.resolve("adalora-bad"), "--method", "adalora", "--tinit", "6", "--tfinal", "4",
+        "--target", "ppl:" + heldOut);
+    badArgs.set(badArgs.indexOf("--steps") + 1, "10");
+    CommandRun bad = CommandRun.execute(badArgs.toArray(String[]::new));
+    assertThat(bad.exitCode()).isEqualTo(1);
+    assertThat(bad.err()).contains("tinit (6) + tfinal (4)");
+  }
+
+  @Test
   void depthPrunesAndSearchesTheShorterModel() throws IOException {
     Path out = dir.resolve("depth");
     CommandRun run = CommandRun.execute(tiny(out, "--prune", "depth", "--ratio", "0.2", "--layers", "1..3", "--importance", "ppl",

@@ -128,7 +128,10 @@ public final class AdaLoraRecoveryRunner implements RecoveryRunner<RecoveredMode
     Provenance provenance = new Provenance(seed, inputs.modelFingerprint(), inputs.dataFingerprint, settings.describe())
         .withSetting("method", "adalora")
         .withSetting("initialRanks", initialRanks.format())
-        .withSetting("learnedRanks", trainable.kept().describeRanks());
+        .withSetting("learnedRanks", trainable.kept().describeRanks())
+        .withSetting("layerRanks", java.util.Arrays.stream(trainable.kept().meanLayerRanks())
+            .mapToObj(r -> String.format(java.util.Locale.ROOT, "%.2f", r))
+            .collect(java.util.stream.Collectors.joining(",")));
     for (var e : adaLora.describe().entrySet()) {
       provenance = provenance.withSetting("adalora." + e.getKey(), e.getValue());
     }
