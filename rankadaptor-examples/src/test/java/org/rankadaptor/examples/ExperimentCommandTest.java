@@ -55,7 +55,7 @@ class ExperimentCommandTest {
     assertThat(report).contains("## Findings", "## Main table", "## The searches", "## Setup", "| Unpruned |",
         "| Chance |", "--settings width:0.3,depth:1");
     for (String setting : List.of("Width 30 %", "Depth 1 block")) {
-      for (String method : List.of("No recovery", "LoRA, rank 8", "LoRA*", "Random search", "**RankAdaptor**")) {
+      for (String method : List.of("No recovery", "LoRA, rank 8", "LoRA*", "AdaLoRA", "Random search", "**RankAdaptor**")) {
         assertThat(report).contains("| " + setting + " | " + method + " |");
       }
     }
@@ -90,6 +90,14 @@ class ExperimentCommandTest {
         assertThat(methods.path(method).path("heldOut").path("tinystories-test").path("n").asInt()).isEqualTo(2);
         assertThat(methods.path(method).path("heldOut").path("piqa").path("n").asInt()).isEqualTo(1);
       }
+      // AdaLoRA keeps target_r triplets per module on average, wherever it finds them most important: its
+      // parameters are those of its kept triplets, near uniform rank 8's but not held to them.
+      JsonNode adaLora = methods.path("adalora");
+      assertThat(adaLora.path("trainableParameters").asLong()).isBetween(budget / 2, budget * 2);
+      assertThat(adaLora.path("ranks").asText().split(",")).hasSize(setting.path("name").asText().startsWith("width")
+          ? 5 : 4);
+      assertThat(adaLora.path("heldOut").path("tinystories-test").path("n").asInt()).isEqualTo(2);
+      assertThat(adaLora.path("heldOut").path("piqa").path("n").asInt()).isEqualTo(1);
       if (setting.path("name").asText().startsWith("width")) {
         RankConfig best = RankConfig.parse(methods.path("rankadaptor").path("ranks").asText());
         assertThat(best.rank(0)).isEqualTo(8);
@@ -104,7 +112,8 @@ class ExperimentCommandTest {
   void heldOutSeedsAreNoneOfTheSearchesSeedsAndFindingsArePaired() throws IOException {
     String report = Files.readString(dir.resolve("out/report.md"));
     // Seed 7: the searches recover with 7, 8, 9; the held-out measurements with 107 and 108.
-    assertThat(report).contains("107, 108").contains("paired by recovery seed").contains("the paper's protocol's choice");
+    assertThat(report).contains("107, 108").contains("paired by recovery seed").contains("the paper's protocol's choice")
+        .contains("Against AdaLoRA, paired by recovery seed");
     for (String setting : List.of("Width 30 %", "Depth 1 block")) {
       assertThat(report).contains("| " + setting + " | RankAdaptor, paper's protocol |");
     }
