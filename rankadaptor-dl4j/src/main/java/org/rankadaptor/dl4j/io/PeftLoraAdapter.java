@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * A LoRA adapter in PEFT's folder format: {@value PeftLoraConfig#FILE_NAME} plus {@value #WEIGHTS_FILE_NAME}
  * with tensors named {@code base_model.model.model.layers.{i}.self_attn.q_proj.lora_A.weight} (A,
  * {@code [r, in]}) and {@code ...lora_B.weight} (B, {@code [out, r]}), and likewise for k, v, o and the MLP's
- * gate, up and down projections. Such a folder loads with {@code PeftModel.from_pretrained}.
+ * gate, up and down projections. Such a folder loads with {@code PeftModel.from_pretrained} onto a model
+ * whose projections have the shapes the tensors fit (for a pruned model, see {@code PeftAdapters#write}).
  *
  * <p>Construction checks that the config and the modules agree: each module is targeted and has the rank
  * and alpha the config's patterns give it; reading applies the same checks plus the tensors' shapes.

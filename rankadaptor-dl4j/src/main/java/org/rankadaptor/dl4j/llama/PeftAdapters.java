@@ -112,8 +112,11 @@ public final class PeftAdapters {
   }
 
   /**
-   * Writes adapters as a PEFT folder (adapter_config.json and adapter_model.safetensors), loadable with
-   * {@code PeftModel.from_pretrained} on top of the model {@link LlamaCheckpoints#save} wrote.
+   * Writes adapters as a PEFT folder (adapter_config.json and adapter_model.safetensors) for the model
+   * {@link LlamaCheckpoints#save} writes. {@code PeftModel.from_pretrained} loads it onto that model once
+   * the model is built with its per-layer shapes: stock {@code LlamaForCausalLM} gives every layer the
+   * config's one shape, so for a pruned model each layer's projections must first be replaced by ones of
+   * the widths in {@code rankadaptor_layer_shapes} (the README shows how). Unpruned models load as they are.
    *
    * @param storage F32, F16 or BF16
    * @param provenance entries for the weights' {@code __metadata__}

@@ -94,6 +94,53 @@ class PeftAdaptersTest {
         + PeftAdapters.read(other, PRUNED, DataType.FLOAT).layer(0).size());
   }
 
+  /**
+   * What the README's Python recipe relies on to load a pruned model and its adapter: config.json's
+   * hidden_size, head_dim and per-layer shapes give every projection's width, the weights are named as
+   * transformers names them with those shapes, and every adapter factor fits them.
+   */
+  @Test
+  void aPrunedModelsConfigDescribesEveryShapeItsWeightsAndAdaptersHave() throws IOException {
+    LlamaModel model = LlamaModel.randomInit(PRUNED, 47, DataType.FLOAT);
+    Path modelDir = dir.resolve("pruned");
+    LlamaCheckpoints.save(model, modelDir, Map.of());
+    PeftAdapters.write(allTargets(48), PRUNED, dir.resolve("lora"), "pruned", SafetensorsDType.F32, Map.of());
+    PeftAdapters.writeAdaLora(adaLoraAdapters(49), PRUNED, dir.resolve("adalora"), "pruned",
+        new PeftAdaLoraAdapter.Schedule(4, 2, 0, 0, 1, 0.85, 0.85, 0.5, 8), SafetensorsDType.F32, Map.of());
+    com.fasterxml.jackson.databind.JsonNode config = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(modelDir.resolve("config.json").toFile());
+    int d = config.get("hidden_size").asInt();
+    int h = config.get("head_dim").asInt();
+    com.fasterxml.jackson.databind.JsonNode shapes = config.get("rankadaptor_layer_shapes");
+    assertEquals(PRUNED.nLayers(), shapes.size());
+    try (SafetensorsFile weights = SafetensorsFile.open(modelDir.resolve("model.safetensors"));
+        SafetensorsFile lora = SafetensorsFile.open(dir.resolve("lora").resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME));
+        SafetensorsFile adaLora = SafetensorsFile.open(dir.resolve("adalora").resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME))) {
+      for (int l = 0; l < PRUNED.nLayers(); l++) {
+        com.fasterxml.jackson.databind.JsonNode s = shapes.get(l);
+        long q = (long) s.get("num_attention_heads").asInt() * h;
+        long kv = (long) s.get("num_key_value_heads").asInt() * h;
+        long ffn = s.get("intermediate_size").asLong();
+        Map<String, long[]> expected = Map.of(
+            "self_attn.q_proj", new long[] {q, d}, "self_attn.k_proj", new long[] {kv, d},
+            "self_attn.v_proj", new long[] {kv, d}, "self_attn.o_proj", new long[] {d, q},
+            "mlp.gate_proj", new long[] {ffn, d}, "mlp.up_proj", new long[] {ffn, d}, "mlp.down_proj", new long[] {d, ffn});
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+          String module = "model.layers." + l + "." + e.getKey();
+          long out = e.getValue()[0];
+          long in = e.getValue()[1];
+          assertArrayEquals(e.getValue(), weights.info(module + ".weight").shape(), module);
+          if (l != 1) {
+            assertEquals(in, lora.info("base_model.model." + module + ".lora_A.weight").shape()[1], module);
+            assertEquals(out, lora.info("base_model.model." + module + ".lora_B.weight").shape()[0], module);
+            assertEquals(in, adaLora.info("base_model.model." + module + ".lora_A").shape()[1], module);
+            assertEquals(out, adaLora.info("base_model.model." + module + ".lora_B").shape()[0], module);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void theWeightsFileGetsTheSamePermissionsAsTheConfig() throws IOException {
     PeftAdapters.write(allTargets(45), PRUNED, dir, "pruned-model", SafetensorsDType.F32, Map.of());
