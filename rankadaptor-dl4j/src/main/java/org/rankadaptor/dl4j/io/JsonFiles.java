@@ -48,6 +48,15 @@ final class JsonFiles {
     FileFormatException create(Path file, String item, String problem, Throwable cause);
   }
 
+  /** {@code node} as indented JSON text with a final newline. */
+  static String pretty(JsonNode node) {
+    try {
+      return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n";
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("in-memory JSON generation failed", e);
+    }
+  }
+
   /**
    * Reads a JSON file of at most {@code maxBytes} into a tree, checking the size before reading.
    *

@@ -119,11 +119,7 @@ public record PeftAdaLoraAdapter(
     root.put("init_r", schedule.initR());
     root.put("target_r", schedule.targetR());
     root.put("r", 8); // unused by AdaLoRA; PEFT warns when it differs from its default
-    if (loraAlpha == Math.rint(loraAlpha) && Math.abs(loraAlpha) < 1e15) {
-      root.put("lora_alpha", (long) loraAlpha);
-    } else {
-      root.put("lora_alpha", loraAlpha);
-    }
+    PeftLoraConfig.putNumber(root, "lora_alpha", loraAlpha);
     root.put("lora_dropout", loraDropout);
     targets().writeTo(root);
     root.put("tinit", schedule.tinit());
@@ -133,12 +129,7 @@ public record PeftAdaLoraAdapter(
     root.put("beta2", schedule.beta2());
     root.put("orth_reg_weight", schedule.orthRegWeight());
     root.put("total_step", schedule.totalStep());
-    root.put("bias", "none");
-    root.put("fan_in_fan_out", false);
-    root.put("inference_mode", true);
-    root.put("init_lora_weights", true);
-    root.putNull("modules_to_save");
-    root.putNull("revision");
+    PeftLoraConfig.putFixedFields(root);
     ObjectNode pattern = root.putObject("rank_pattern");
     for (SvdModuleWeights m : modules) {
       ArrayNode mask = pattern.putArray(m.modulePath() + ".lora_E");
@@ -146,11 +137,8 @@ public record PeftAdaLoraAdapter(
         mask.add(k);
       }
     }
-    try {
-      return JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("in-memory JSON generation failed", e);
-    }
+    return JsonFiles.pretty(root);
+  }
   }
 
   /**

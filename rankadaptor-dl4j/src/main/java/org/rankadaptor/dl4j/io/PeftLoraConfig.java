@@ -188,25 +188,27 @@ public record PeftLoraConfig(
     putNumber(root, "lora_alpha", loraAlpha);
     root.put("lora_dropout", loraDropout);
     modules.writeTo(root);
+    putFixedFields(root);
+    ObjectNode ranks = root.putObject("rank_pattern");
+    rankPattern.forEach(ranks::put);
+    ObjectNode alphas = root.putObject("alpha_pattern");
+    alphaPattern.forEach((key, alpha) -> putNumber(alphas, key, alpha));
+    return JsonFiles.pretty(root);
+  }
+  }
+
+  /** The fields every adapter this project writes has alike: no bias, inference mode, nothing else saved. */
+  static void putFixedFields(ObjectNode root) {
     root.put("bias", "none");
     root.put("fan_in_fan_out", false);
     root.put("inference_mode", true);
     root.put("init_lora_weights", true);
     root.putNull("modules_to_save");
     root.putNull("revision");
-    ObjectNode ranks = root.putObject("rank_pattern");
-    rankPattern.forEach(ranks::put);
-    ObjectNode alphas = root.putObject("alpha_pattern");
-    alphaPattern.forEach((key, alpha) -> putNumber(alphas, key, alpha));
-    try {
-      return JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("in-memory JSON generation failed", e);
-    }
   }
 
   // PEFT declares alpha an int; integral values are written as JSON integers.
-  private static void putNumber(ObjectNode node, String key, double value) {
+  static void putNumber(ObjectNode node, String key, double value) {
     if (value == Math.rint(value) && Math.abs(value) < 1e15) {
       node.put(key, (long) value);
     } else {
