@@ -142,6 +142,7 @@ public final class PrunedModelSearch {
   private final boolean saveMerged;
   private final String pruningReportJson; // null: none
   private final Map<String, String> settings;
+  private int otherRecoveries; // recoveries by runners other than the search's (AdaLoRA)
 
   private PrunedModelSearch(Builder b) {
     this.model = b.model;
@@ -282,9 +283,9 @@ public final class PrunedModelSearch {
       AtomicFiles.writeString(provenanceFile.get(),
           JSON.writeValueAsString(provenanceJson(search, sourceConfigs, sourceObservations)));
     }
-    LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), runner.recoveries());
+    LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), recoveries());
     return new PrunedSearchResult(search, best, baselineObservations, random, paper, heldOutMeasurements,
-        sourceObservations, runner.recoveries(), adapters, merged, resultFile, provenanceFile);
+        sourceObservations, recoveries(), adapters, merged, resultFile, provenanceFile);
   }
 
   /**
@@ -354,6 +355,9 @@ public final class PrunedModelSearch {
           recovered = available;
         } else {
           try {
+            if (recoveries != runner) {
+              otherRecoveries++; // the caching runner counts its own
+            }
             recovered = recoveries.recover(config, seed);
           } catch (RecoveryFailedException e) {
             failure = e;
@@ -379,6 +383,11 @@ public final class PrunedModelSearch {
       out.add(observation);
     }
     return out;
+  }
+
+  /** Recoveries this run made, by every runner. */
+  private int recoveries() {
+    return runner.recoveries() + otherRecoveries;
   }
 
   private Optional<Observation> stored(RecoveryRunner<RecoveredModel> recoveries, Evaluator<RecoveredModel> evaluator,
@@ -520,7 +529,7 @@ public final class PrunedModelSearch {
     root.put("recoveryFingerprint", runner.fingerprint());
     root.put("recoverySeed", recoverySeed);
     root.put("performanceModel", performanceModel.getClass().getSimpleName());
-    root.put("recoveriesThisRun", runner.recoveries());
+    root.put("recoveriesThisRun", recoveries());
     root.put("store", store.path().map(Path::toString).orElse("(in memory)"));
     root.set("runtime", JSON.valueToTree(Nd4jRuntime.report()));
     root.set("pruning", pruningReportJson == null ? JSON.nullNode() : JSON.readTree(pruningReportJson));

@@ -139,7 +139,6 @@ public record PeftAdaLoraAdapter(
     }
     return JsonFiles.pretty(root);
   }
-  }
 
   /**
    * Reads an AdaLoRA adapter folder, checking every tensor's name and shape against the config's rank

@@ -195,7 +195,6 @@ public record PeftLoraConfig(
     alphaPattern.forEach((key, alpha) -> putNumber(alphas, key, alpha));
     return JsonFiles.pretty(root);
   }
-  }
 
   /** The fields every adapter this project writes has alike: no bias, inference mode, nothing else saved. */
   static void putFixedFields(ObjectNode root) {

@@ -5,6 +5,8 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.rankadaptor.RankConfig;
+import org.rankadaptor.RankSpace;
 
 /**
  * The AdaLoRA adapters of a whole model: for every layer, an {@link SvdAdapter} on each adapted projection
@@ -86,6 +88,53 @@ public final class AdaLoraAdapters {
       out[l] = layer.isEmpty() ? 0 : layer.values().stream().mapToInt(SvdAdapter::rank).average().orElse(0);
     }
     return out;
+  }
+
+  /**
+   * The allocation AdaLoRA learned, as a configuration of RankAdaptor's space, so that LoRA with AdaLoRA's
+   * ranks can be compared with other configurations at the same trainable-parameter budget: each searched
+   * layer takes the candidate nearest its mean kept rank (the lower on a tie), each pinned layer its pinned
+   * rank. While the space's budget is exceeded, the searched layer rounded up the most is lowered one
+   * candidate.
+   *
+   * @throws IllegalArgumentException when the space has another depth
+   */
+  public RankConfig toRankConfig(RankSpace space) {
+    if (space.numLayers() != layers.size()) {
+      throw new IllegalArgumentException(
+          "a space of " + space.numLayers() + " layers for adapters of " + layers.size());
+    }
+    double[] mean = meanLayerRanks();
+    int[] ranks = new int[layers.size()];
+    for (int l = 0; l < ranks.length; l++) {
+      List<Integer> candidates = space.candidates(l);
+      int best = candidates.get(0);
+      for (int c : candidates) {
+        if (Math.abs(c - mean[l]) < Math.abs(best - mean[l])
+            || (Math.abs(c - mean[l]) == Math.abs(best - mean[l]) && c < best)) {
+          best = c;
+        }
+      }
+      ranks[l] = space.isPinned(l) ? candidates.get(0) : best;
+    }
+    while (!space.contains(RankConfig.of(ranks))) {
+      int lower = -1;
+      double excess = Double.NEGATIVE_INFINITY;
+      for (int l : space.searchedLayers()) {
+        List<Integer> candidates = space.candidates(l);
+        int at = candidates.indexOf(ranks[l]);
+        if (at > 0 && ranks[l] - mean[l] > excess) {
+          excess = ranks[l] - mean[l];
+          lower = l;
+        }
+      }
+      if (lower < 0) { // a space's budget always admits its cheapest configuration
+        throw new IllegalStateException("no configuration near AdaLoRA's ranks fits " + space.describe());
+      }
+      List<Integer> candidates = space.candidates(lower);
+      ranks[lower] = candidates.get(candidates.indexOf(ranks[lower]) - 1);
+    }
+    return RankConfig.of(ranks);
   }
 
   /** The kept ranks as text: one group per layer, {@code q:5 k:3 ...}, layers separated by {@code |}. */
