@@ -132,7 +132,8 @@ public final class PrunedModelSearch {
   private final List<SearchListener> listeners;
   private final List<String> baselineNames;
   private final boolean randomSearch;
-  private final AdaLoraRecoveryRunner adaLora; // null: AdaLoRA is not compared
+  private final List<AdaLoraRecoveryRunner> adaLoraCandidates; // empty: AdaLoRA is not compared
+  private AdaLoraRecoveryRunner adaLora; // the candidate chosen on the target
   private final PerformanceModel paperModel; // null: the paper's protocol is not run
   private final double paperThreshold;
   private final List<Evaluator<RecoveredModel>> heldOut;
@@ -162,7 +163,7 @@ public final class PrunedModelSearch {
     this.listeners = List.copyOf(b.listeners);
     this.baselineNames = List.copyOf(b.baselineNames);
     this.randomSearch = b.randomSearch;
-    this.adaLora = b.adaLora;
+    this.adaLoraCandidates = List.copyOf(b.adaLora);
     this.paperModel = b.paperModel;
     this.paperThreshold = b.paperThreshold;
     this.heldOut = List.copyOf(b.heldOut);
@@ -252,9 +253,17 @@ public final class PrunedModelSearch {
       baselineObservations.put(name, measure(runner, config, List.of(target), "baseline:" + name, recoverySeed, null)
           .get(0));
     }
-    if (adaLora != null) {
-      baselineObservations.put(ADALORA, measure(adaLora, adaLora.initialRanks(), List.of(target),
-          "baseline:" + ADALORA, recoverySeed, null).get(0));
+    Observation adaLoraChoice = null;
+    for (AdaLoraRecoveryRunner candidate : adaLoraCandidates) {
+      Observation o = measure(candidate, candidate.initialRanks(), List.of(target), "baseline:" + ADALORA,
+          recoverySeed, null).get(0);
+      if (adaLoraChoice == null || (o.succeeded() && (!adaLoraChoice.succeeded() || o.score() > adaLoraChoice.score()))) {
+        adaLoraChoice = o;
+        adaLora = candidate;
+      }
+    }
+    if (adaLoraChoice != null) {
+      baselineObservations.put(ADALORA, adaLoraChoice);
     }
     List<HeldOutMeasurement> heldOutMeasurements =
         measureHeldOut(search, best, random, paper, baselineObservations);
@@ -367,7 +376,7 @@ public final class PrunedModelSearch {
       Map<String, String> settings = new TreeMap<>(Map.of("search.seed", Long.toString(this.seed), "role", role));
       if (recovered != null) {
         settings.put("adapterParameters", Long.toString(recovered.adapters().parameterCount()));
-        for (String learned : List.of("learnedRanks", "layerRanks")) {
+        for (String learned : List.of("learnedRanks", "layerRanks", "lr")) {
           String value = recovered.provenance().settings().get(learned);
           if (value != null) {
             settings.put(learned, value);
@@ -560,7 +569,7 @@ public final class PrunedModelSearch {
     private final List<SearchListener> listeners = new ArrayList<>();
     private List<String> baselineNames = List.of(RecoveryBaselines.UNIFORM, RecoveryBaselines.NONE);
     private boolean randomSearch;
-    private AdaLoraRecoveryRunner adaLora;
+    private final List<AdaLoraRecoveryRunner> adaLora = new ArrayList<>();
     private PerformanceModel paperModel;
     private double paperThreshold;
     private final List<Evaluator<RecoveredModel>> heldOut = new ArrayList<>();
@@ -682,13 +691,20 @@ public final class PrunedModelSearch {
     }
 
     /**
-     * Also compares AdaLoRA: {@code runner} recovers the same pruned model from its initial ranks ({@link
+     * Also compares AdaLoRA: each runner recovers the same pruned model from its initial ranks ({@link
      * AdaLoraRecoveryRunner#initialRanks}) and learns its own, within {@code target_r} triplets per module on
-     * average; it is measured on the target as {@link #ADALORA} and on every held-out task with every
-     * held-out seed, like the baselines. Its observations carry the ranks it learned.
+     * average. Each is measured on the target with the recovery seed, and the best there (for example
+     * among runners at several learning rates: AdaLoRA's starting point, lambda 0 and small P and Q,
+     * wants a larger one than LoRA's) is measured as {@link #ADALORA} on every held-out task with every
+     * held-out seed, like the baselines. Its observations carry the ranks it learned and its learning rate.
      */
-    public Builder adaLora(AdaLoraRecoveryRunner runner) {
-      this.adaLora = Objects.requireNonNull(runner, "adaLora");
+    public Builder adaLora(AdaLoraRecoveryRunner... runners) {
+      if (runners.length == 0) {
+        throw new IllegalArgumentException("adaLora needs at least one runner");
+      }
+      for (AdaLoraRecoveryRunner runner : runners) {
+        adaLora.add(Objects.requireNonNull(runner, "adaLora"));
+      }
       return this;
     }
 

@@ -137,6 +137,11 @@ final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--adalora-lr-scales", split = ",", defaultValue = "1,3,10,30", paramLabel = "SCALE",
+      description = "AdaLoRA is recovered at the recovery's learning rate times each of these and compared at the one "
+          + "best on the validation text (default: ${DEFAULT-VALUE}).")
+  double[] adaLoraLearningRateScales;
+
   @Override
   public Integer call() {
     List<PruningSetting> parsed = validateArguments();
@@ -183,6 +188,11 @@ final class ExperimentCommand implements Callable<Integer> {
     }
     if (zeroShotSeeds > heldOutSeeds) {
       throw usage("--zero-shot-seeds (" + zeroShotSeeds + ") must not exceed --seeds (" + heldOutSeeds + ")");
+    }
+    for (double scale : adaLoraLearningRateScales) {
+      if (!(scale > 0) || !Double.isFinite(scale)) {
+        throw usage("--adalora-lr-scales must be positive, got " + scale);
+      }
     }
     if (evalItems < 0 || generatedStories < 0) {
       throw usage("--eval-items and --generated-stories must not be negative");
@@ -286,7 +296,7 @@ final class ExperimentCommand implements Callable<Integer> {
               .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)
-          .adaLora(bed.adaLoraRunner(pruned.model(), err))
+          .adaLora(bed.adaLoraRunners(pruned.model(), adaLoraLearningRateScales, err))
           .heldOutSeeds(seeds)
           .listener(new SearchConsole.SearchProgress(err))
           .outputFolder(folder)

@@ -452,7 +452,9 @@ final class ExperimentReport {
       }
     }
     md.append("\nThe ranks are per layer of the pruned model, first layer first. AdaLoRA starts every module at rank "
-        + "12 and masks singular triplets down to an average of 8 per module during its one fine-tune: its row shows the "
+        + "12 and masks singular triplets down to an average of 8 per module during its one fine-tune, at the learning "
+        + "rate (a multiple of LoRA's) that gave the best validation perplexity with the search's recovery seed (see "
+        + "the searches' table): its row shows the "
         + "mean rank per layer it learned with the first held-out seed (each seed learns its own), and the P and Q "
         + "elements of the triplets it kept, averaged over the seeds. HellaSwag is not in the table: the shared data "
         + "holds no HellaSwag file with its contexts.\n");
@@ -483,7 +485,7 @@ final class ExperimentReport {
           r.search().verdict().map(v -> v.name().toLowerCase(Locale.ROOT).replace('_', ' ')).orElse("–"),
           fixed(ppl(r.search().bestObservation().score()), 3), paper, fixed(ppl(randomSame), 3),
           fixed(ppl(randomAll), 3), baselinePpl(r, "uniform"), baselinePpl(r, "lora*"),
-          baselinePpl(r, PrunedModelSearch.ADALORA), baselinePpl(r, "none"),
+          adaLoraPpl(r), baselinePpl(r, "none"),
           duration(run.compute())));
     }
     md.append("\nWhy each search stopped and what it recommended:\n\n");
@@ -794,6 +796,13 @@ final class ExperimentReport {
       sb.append(sb.length() > 0 ? ", " : "").append(s);
     }
     return sb.toString();
+  }
+
+  /** AdaLoRA's validation perplexity with the learning rate it was chosen at. */
+  private static String adaLoraPpl(PrunedSearchResult r) {
+    Observation o = r.baselines().get(PrunedModelSearch.ADALORA);
+    String lr = o == null ? null : o.provenance().settings().get("lr");
+    return baselinePpl(r, PrunedModelSearch.ADALORA) + (lr == null ? "" : " (lr " + lr + ")");
   }
 
   private static String baselinePpl(PrunedSearchResult r, String name) {

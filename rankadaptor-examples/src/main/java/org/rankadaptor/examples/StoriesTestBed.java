@@ -172,14 +172,19 @@ final class StoriesTestBed {
   }
 
   /**
-   * An AdaLoRA runner for a pruned model of this test bed: the same data and recovery settings as {@link
-   * #runner}, AdaLoRA's defaults for the recovery's length.
+   * AdaLoRA runners for a pruned model of this test bed, one per learning rate: the recovery's learning
+   * rate times each scale, otherwise the same data and recovery settings as {@link #runner} and
+   * AdaLoRA's defaults for the recovery's length.
    */
-  AdaLoraRecoveryRunner adaLoraRunner(LlamaModel pruned, PrintWriter err) {
-    return AdaLoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(recovery)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+  AdaLoraRecoveryRunner[] adaLoraRunners(LlamaModel pruned, double[] learningRateScales, PrintWriter err) {
+    AdaLoraRecoveryRunner[] out = new AdaLoraRecoveryRunner[learningRateScales.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = AdaLoraRecoveryRunner.builder(pruned, split.train(), split.validation())
+          .settings(recovery.withLearningRate(recovery.learningRate() * learningRateScales[i]))
+          .listener(new SearchConsole.Progress(err))
+          .build();
+    }
+    return out;
   }
 
   /**

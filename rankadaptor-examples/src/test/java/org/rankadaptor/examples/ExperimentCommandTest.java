@@ -14,6 +14,8 @@ import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rankadaptor.Observation;
+import org.rankadaptor.ObservationStore;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.dl4j.testing.SharedFiles;
 
@@ -106,6 +108,23 @@ class ExperimentCommandTest {
         assertThat(RankConfig.parse(methods.path("rankadaptor").path("ranks").asText()).length()).isEqualTo(4);
       }
     }
+  }
+
+  @Test
+  void adaLoraIsComparedAtTheLearningRateBestOnTheValidationText() throws IOException {
+    try (ObservationStore store = ObservationStore.open(dir.resolve("out/width-30/observations.jsonl"))) {
+      List<Observation> candidates = store.all().stream()
+          .filter(o -> "baseline:adalora".equals(o.provenance().settings().get("role"))).toList();
+      assertThat(candidates).hasSize(4);
+      assertThat(candidates.stream().map(o -> o.provenance().settings().get("lr")).distinct()).hasSize(4);
+      Observation best = candidates.stream().filter(Observation::succeeded)
+          .max(java.util.Comparator.comparingDouble(Observation::score)).orElseThrow();
+      List<Observation> heldOut = store.all().stream()
+          .filter(o -> "heldout:adalora".equals(o.provenance().settings().get("role"))).toList();
+      assertThat(heldOut).isNotEmpty().allSatisfy(o -> assertThat(o.provenance().settings())
+          .containsEntry("lr", best.provenance().settings().get("lr")).containsKey("layerRanks"));
+    }
+    assertThat(Files.readString(dir.resolve("out/report.md"))).contains("(lr " );
   }
 
   @Test
