@@ -77,7 +77,8 @@ public record PeftTargets(List<String> targetModules, String regex, List<Integer
       return new PeftTargets(first.stream().map(LoraTarget::moduleName).toList(), "", new ArrayList<>(byLayer.keySet()));
     }
     String alternatives = byLayer.entrySet().stream()
-        .flatMap(e -> e.getValue().stream().map(t -> Pattern.quote(t.modulePath(e.getKey()))))
+        // Dots escaped one by one: PEFT matches with Python's re, which has no \Q...\E quoting.
+        .flatMap(e -> e.getValue().stream().map(t -> t.modulePath(e.getKey()).replace(".", "\\.")))
         .collect(Collectors.joining("|"));
     return new PeftTargets(List.of(), "(" + alternatives + ")", List.of());
   }

@@ -83,6 +83,9 @@ class PeftAdaptersTest {
     PeftAdapters.write(LoraAdapters.of(uneven, 0), PRUNED, other, "pruned-model", SafetensorsDType.F32, Map.of());
     PeftLoraConfig read = PeftLoraConfig.read(other.resolve(PeftLoraConfig.FILE_NAME));
     assertTrue(read.targetModules().isEmpty());
+    // Python's re (PEFT's) has no \Q...\E: the pattern escapes each dot.
+    assertEquals("(model\\.layers\\.0\\.self_attn\\.q_proj|model\\.layers\\.2\\.self_attn\\.q_proj"
+        + "|model\\.layers\\.2\\.mlp\\.down_proj)", read.modules().regex());
     for (int l = 0; l < PRUNED.nLayers(); l++) {
       for (org.rankadaptor.dl4j.io.LoraTarget t : org.rankadaptor.dl4j.io.LoraTarget.values()) {
         boolean held = (l == 0 && t == org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ)
