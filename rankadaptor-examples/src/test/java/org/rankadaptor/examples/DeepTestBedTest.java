@@ -126,10 +126,12 @@ class DeepTestBedTest {
     Path out = dir.resolve("experiment");
     CommandRun run = CommandRun.execute(command("experiment", List.of("--model", "deep", "--out", out.toString(),
         "--settings", "width:0.3,depth:1", "--evaluations", "2", "--source-configs", "2", "--steps", "2", "--seeds",
-        "2", "--eval-items", "4", "--generated-stories", "2", "--meta-iterations", "5", "--seed", "7")));
+        "2", "--eval-items", "4", "--generated-stories", "2", "--meta-iterations", "5", "--seed", "7",
+        "--adalora-lr-scales", "3")));
     assertThat(run.exitCode()).as(run.err()).isZero();
     String report = Files.readString(out.resolve("report.md"));
-    assertThat(report).contains("RankAdaptor on the deep test model", "layers 1..2", "4 key/value heads");
+    assertThat(report).contains("RankAdaptor on the deep test model", "layers 1..2", "4 key/value heads",
+        "| AdaLoRA |");
     JsonNode numbers = new ObjectMapper().readTree(out.resolve("experiment.json").toFile());
     assertThat(numbers.get("model").asText()).isEqualTo("the deep test model");
     assertThat(numbers.get("settings")).hasSize(2);
