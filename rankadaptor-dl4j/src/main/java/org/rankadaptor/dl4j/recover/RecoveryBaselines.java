@@ -44,7 +44,9 @@ public final class RecoveryBaselines {
 
   /**
    * Ranks 4, 6, 10, 12 by quarters of the searched layers (searched layer {@code i} of {@code n} gets
-   * quarter {@code floor(4i/n)}); pinned layers keep their pinned rank.
+   * quarter {@code floor(4i/n)}), each lowered to the highest of the layer's candidates not above it (a
+   * layer pruned narrower than its quarter's rank searches lower ranks only); pinned layers keep their
+   * pinned rank.
    */
   public static RankConfig loraStar(RankSpace space) {
     int[] ranks = new int[space.numLayers()];
@@ -53,7 +55,16 @@ public final class RecoveryBaselines {
     }
     int[] searched = space.searchedLayers();
     for (int i = 0; i < searched.length; i++) {
-      ranks[searched[i]] = LORA_STAR_QUARTERS[i * LORA_STAR_QUARTERS.length / searched.length];
+      int quarter = LORA_STAR_QUARTERS[i * LORA_STAR_QUARTERS.length / searched.length];
+      // A layer whose candidates stop below its quarter's rank (pruned narrower than it) takes its highest.
+      List<Integer> candidates = space.candidates(searched[i]);
+      int rank = candidates.get(0);
+      for (int c : candidates) {
+        if (c <= quarter) {
+          rank = c;
+        }
+      }
+      ranks[searched[i]] = rank;
     }
     return RankConfig.of(ranks);
   }

@@ -317,6 +317,9 @@ class LoraRecoveryRunnerTest {
     assertThat(RecoveryBaselines.byName("none", space).totalRank()).isZero();
     assertThat(RecoveryBaselines.byName("Uniform", space).toArray()).containsOnly(8);
     assertThat(RecoveryBaselines.byName("LoRA*", space).toArray()).containsExactly(8, 8, 4, 6, 10, 12, 8, 8);
+    // A layer pruned too narrow for its quarter's rank takes the highest rank it can use.
+    RankSpace narrow = RankSpace.builder(8).searchLayers(2, 5).layerCandidates(5, 2, 4, 6, 8).build();
+    assertThat(RecoveryBaselines.loraStar(narrow).toArray()).containsExactly(8, 8, 4, 6, 10, 8, 8, 8);
     assertThatThrownBy(() -> RecoveryBaselines.byName("half", space))
         .hasMessageContaining("half").hasMessageContaining("lora*");
   }
