@@ -403,7 +403,8 @@ final class ExperimentReport {
     md.append(String.format(Locale.ROOT, "Held-out measurements. Test perplexity: mean ± standard deviation over "
         + "%d recovery seeds (%s). Accuracies in %%: zero-shot, %s items per task drawn by seed %d (the same items "
         + "for every method), %s. LoRA parameters: trainable weights of the configuration; every method is within "
-        + "uniform rank 8's budget.%n%n", setup.heldOutSeeds().length, seedList(),
+        + "uniform rank 8's budget but AdaLoRA, which is held to uniform rank 8's count of singular triplets and "
+        + "spends them where it finds them most important.%n%n", setup.heldOutSeeds().length, seedList(),
         setup.evalItems() == 0 ? "all" : Integer.toString(setup.evalItems()), setup.seed(),
         setup.zeroShotSeeds() == 1 ? "recovered with seed " + setup.heldOutSeeds()[0]
             : "mean over the first " + setup.zeroShotSeeds() + " recovery seeds"));
