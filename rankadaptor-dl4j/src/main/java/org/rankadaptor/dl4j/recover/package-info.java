@@ -14,5 +14,10 @@
  * and returns a {@link org.rankadaptor.dl4j.recover.RecoveredModel} with its training log and provenance.
  * {@link org.rankadaptor.dl4j.recover.RecoveryBaselines} names the configurations searched ranks are
  * compared with.
+ *
+ * <p>AdaLoRA: {@link org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner} recovers with AdaLoRA as PEFT
+ * trains it ({@link org.rankadaptor.dl4j.recover.AdaLoraSettings}), learning its ranks during one fine-tune,
+ * and returns an {@link org.rankadaptor.dl4j.recover.AdaLoraRecovery}. Both runners share one training loop
+ * (optimiser, accumulation, clipping, validation, the kept state); what differs is what they train.
  */
 package org.rankadaptor.dl4j.recover;
