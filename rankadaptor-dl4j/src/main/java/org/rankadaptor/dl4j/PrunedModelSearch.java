@@ -31,7 +31,6 @@ import org.rankadaptor.Provenance;
 import org.rankadaptor.RankAdaptor;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
-import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.RecoveryRunner;
 import org.rankadaptor.SearchListener;
 import org.rankadaptor.SearchResult;
@@ -143,7 +142,7 @@ public final class PrunedModelSearch {
   private final boolean saveMerged;
   private final String pruningReportJson; // null: none
   private final Map<String, String> settings;
-  private int otherRecoveries; // recoveries by runners other than the search's (AdaLoRA)
+  private final StoredMeasurements measurements;
 
   private PrunedModelSearch(Builder b) {
     this.model = b.model;
@@ -155,6 +154,7 @@ public final class PrunedModelSearch {
     this.store = b.store;
     this.seed = b.seed;
     this.recoverySeed = b.recoverySeed != null ? b.recoverySeed : b.seed;
+    this.measurements = new StoredMeasurements(store, runner, seed, recoverySeed);
     this.maxEvaluations = b.maxEvaluations;
     this.performanceModel = b.performanceModel != null
         ? b.performanceModel
@@ -206,7 +206,7 @@ public final class PrunedModelSearch {
     List<RankConfig> sourceConfigs =
         sourceIds.length == 0 ? List.of() : space.sample(sourceCount, Seeds.mix(seed, SOURCE_SALT), true);
     for (RankConfig config : sourceConfigs) {
-      measure(runner, config, sources, "source", recoverySeed, null);
+      measurements.measure(runner, config, sources, "source", recoverySeed, null);
     }
     int sourceObservations = 0;
     for (Evaluator<RecoveredModel> source : sources) {
@@ -250,12 +250,12 @@ public final class PrunedModelSearch {
     Map<String, Observation> baselineObservations = new LinkedHashMap<>();
     for (String name : baselineNames) {
       RankConfig config = RecoveryBaselines.byName(name, space);
-      baselineObservations.put(name, measure(runner, config, List.of(target), "baseline:" + name, recoverySeed, null)
+      baselineObservations.put(name, measurements.measure(runner, config, List.of(target), "baseline:" + name, recoverySeed, null)
           .get(0));
     }
     Observation adaLoraChoice = null;
     for (AdaLoraRecoveryRunner candidate : adaLoraCandidates) {
-      Observation o = measure(candidate, candidate.initialRanks(), List.of(target), "baseline:" + ADALORA,
+      Observation o = measurements.measure(candidate, candidate.initialRanks(), List.of(target), "baseline:" + ADALORA,
           recoverySeed, null).get(0);
       if (adaLoraChoice == null || (o.succeeded() && (!adaLoraChoice.succeeded() || o.score() > adaLoraChoice.score()))) {
         adaLoraChoice = o;
@@ -292,9 +292,9 @@ public final class PrunedModelSearch {
       AtomicFiles.writeString(provenanceFile.get(),
           JSON.writeValueAsString(provenanceJson(search, sourceConfigs, sourceObservations)));
     }
-    LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), recoveries());
+    LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), measurements.recoveries());
     return new PrunedSearchResult(search, best, baselineObservations, random, paper, heldOutMeasurements,
-        sourceObservations, recoveries(), adapters, merged, resultFile, provenanceFile);
+        sourceObservations, measurements.recoveries(), adapters, merged, resultFile, provenanceFile);
   }
 
   /**
@@ -319,7 +319,7 @@ public final class PrunedModelSearch {
       for (Map.Entry<String, RankConfig> method : methods.entrySet()) {
         RecoveryRunner<RecoveredModel> methodRunner = method.getKey().equals(ADALORA) ? adaLora : runner;
         List<Observation> observations =
-            measure(methodRunner, method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
+            measurements.measure(methodRunner, method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
         for (Observation o : observations) {
           out.add(new HeldOutMeasurement(method.getKey(), method.getValue(), heldOutSeed, o));
         }
@@ -338,77 +338,6 @@ public final class PrunedModelSearch {
     Arrays.stream(heldOutSeeds).forEach(all::add);
     heldOut.forEach(e -> Arrays.stream(seedsOf(e)).forEach(all::add));
     return all.stream().mapToLong(Long::longValue).toArray();
-  }
-
-  /**
-   * Observations of {@code config} recovered by {@code recoveries} with {@code seed} on each evaluator's
-   * task, from the store when there, otherwise from one recovery ({@code available} when it is that
-   * configuration and seed) measured on every task still missing (and appended to the store). What the
-   * recovery learned beyond its configuration (AdaLoRA's ranks) and its adapters' size go into the
-   * observation's provenance.
-   */
-  private List<Observation> measure(RecoveryRunner<RecoveredModel> recoveries, RankConfig config,
-      List<Evaluator<RecoveredModel>> evaluators, String role, long seed, RecoveredModel available) {
-    List<Observation> out = new ArrayList<>();
-    RecoveredModel recovered = null;
-    RecoveryFailedException failure = null;
-    for (Evaluator<RecoveredModel> evaluator : evaluators) {
-      Optional<Observation> stored = stored(recoveries, evaluator, config, seed);
-      if (stored.isPresent()) {
-        out.add(stored.get());
-        continue;
-      }
-      long start = System.nanoTime();
-      if (recovered == null && failure == null) {
-        if (available != null && recoveries == runner && available.config().equals(config) && seed == recoverySeed) {
-          recovered = available;
-        } else {
-          try {
-            if (recoveries != runner) {
-              otherRecoveries++; // the caching runner counts its own
-            }
-            recovered = recoveries.recover(config, seed);
-          } catch (RecoveryFailedException e) {
-            failure = e;
-          }
-        }
-      }
-      Map<String, String> settings = new TreeMap<>(Map.of("search.seed", Long.toString(this.seed), "role", role));
-      if (recovered != null) {
-        settings.put("adapterParameters", Long.toString(recovered.adapters().parameterCount()));
-        for (String learned : List.of("learnedRanks", "layerRanks", "lr")) {
-          String value = recovered.provenance().settings().get(learned);
-          if (value != null) {
-            settings.put(learned, value);
-          }
-        }
-      }
-      Provenance provenance = new Provenance(seed, recoveries.fingerprint(), evaluator.fingerprint(), settings);
-      Observation observation = failure != null
-          ? Observation.failed(evaluator.taskId(), config, failure.getMessage(), seconds(start), provenance)
-          : Observation.succeeded(evaluator.taskId(), config, evaluator.evaluate(recovered), seconds(start),
-              provenance);
-      store.append(observation);
-      out.add(observation);
-    }
-    return out;
-  }
-
-  /** Recoveries this run made, by every runner. */
-  private int recoveries() {
-    return runner.recoveries() + otherRecoveries;
-  }
-
-  private Optional<Observation> stored(RecoveryRunner<RecoveredModel> recoveries, Evaluator<RecoveredModel> evaluator,
-      RankConfig config, long seed) {
-    String runnerPrint = recoveries.fingerprint();
-    String dataPrint = evaluator.fingerprint();
-    return store.forTask(evaluator.taskId()).stream()
-        .filter(o -> o.config().equals(config)
-            && o.provenance().seed() == seed
-            && o.provenance().modelFingerprint().equals(runnerPrint)
-            && o.provenance().dataFingerprint().equals(dataPrint))
-        .findFirst();
   }
 
   /** The best configuration's model: kept from the last recovery, read from a previous run, or recovered. */
@@ -538,7 +467,7 @@ public final class PrunedModelSearch {
     root.put("recoveryFingerprint", runner.fingerprint());
     root.put("recoverySeed", recoverySeed);
     root.put("performanceModel", performanceModel.getClass().getSimpleName());
-    root.put("recoveriesThisRun", recoveries());
+    root.put("recoveriesThisRun", measurements.recoveries());
     root.put("store", store.path().map(Path::toString).orElse("(in memory)"));
     root.set("runtime", JSON.valueToTree(Nd4jRuntime.report()));
     root.set("pruning", pruningReportJson == null ? JSON.nullNode() : JSON.readTree(pruningReportJson));
@@ -546,9 +475,6 @@ public final class PrunedModelSearch {
     return root;
   }
 
-  private static double seconds(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
-  }
 
 
   /** Settings of a {@link PrunedModelSearch}; only the seed has no default. */

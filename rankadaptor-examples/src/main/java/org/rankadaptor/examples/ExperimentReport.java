@@ -49,7 +49,7 @@ final class ExperimentReport {
   /** Held-out task ids in table order, with their column titles. */
   private static final Map<String, String> TASKS = tasks();
 
-  private static final String TEST_PPL = "tinystories-test";
+  static final String TEST_PPL = "tinystories-test";
 
   /** Methods in table order, with their row names. */
   private static final Map<String, String> METHODS = methods();
@@ -243,45 +243,6 @@ final class ExperimentReport {
     return Stat.of(perSeed);
   }
 
-  private static RankConfig config(SettingRun run, String method) {
-    return run.result().heldOut().stream().filter(m -> m.method().equals(method)).findFirst()
-        .map(HeldOutMeasurement::config).orElseThrow();
-  }
-
-  /**
-   * A method's ranks as the table shows them: its configuration, or for AdaLoRA the mean rank per layer it
-   * learned with the first held-out seed (its initial ranks are its configuration).
-   */
-  private static String ranks(SettingRun run, String method) {
-    if (method.equals(PrunedModelSearch.ADALORA)) {
-      return firstTestMeasurement(run, method).map(m -> m.observation().provenance().settings().get("layerRanks"))
-          .map(r -> r.replace(".00", "")).orElse("–");
-    }
-    return config(run, method).format();
-  }
-
-  /**
-   * Trainable parameters of a method's adapters: from its configuration, or for AdaLoRA the mean over
-   * held-out seeds of its kept triplets' P and Q elements (its singular values and the masked triplets,
-   * which it trains until they are masked, not counted).
-   */
-  private static long trainableParameters(SettingRun run, String method) {
-    if (method.equals(PrunedModelSearch.ADALORA)) {
-      return Math.round(run.result().heldOut().stream()
-          .filter(m -> m.method().equals(method) && m.observation().taskId().equals(TEST_PPL))
-          .map(m -> m.observation().provenance().settings().get("adapterParameters"))
-          .filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).average().orElse(Double.NaN));
-    }
-    return run.space().trainableParameters(config(run, method)).orElse(0L);
-  }
-
-  private static Optional<HeldOutMeasurement> firstTestMeasurement(SettingRun run, String method) {
-    return run.result().heldOut().stream()
-        .filter(m -> m.method().equals(method) && m.observation().taskId().equals(TEST_PPL)
-            && m.observation().succeeded())
-        .min(java.util.Comparator.comparingLong(HeldOutMeasurement::recoverySeed));
-  }
-
   /** Best measured score after each evaluation of a trace (failed evaluations keep the previous best). */
   static double[] bestSoFar(List<IterationRecord> trace) {
     double[] out = new double[trace.size()];
@@ -442,8 +403,8 @@ final class ExperimentReport {
         String name = method.getKey().equals(PrunedModelSearch.RANKADAPTOR) ? "**" + method.getValue() + "**"
             : method.getValue();
         md.append("| ").append(run.setting().label()).append(" | ").append(name).append(" | ")
-            .append(ranks(run, method.getKey())).append(" | ")
-            .append(String.format(Locale.ROOT, "%,d", trainableParameters(run, method.getKey()))).append(" |");
+            .append(MethodAdapters.ranks(run, method.getKey())).append(" | ")
+            .append(String.format(Locale.ROOT, "%,d", MethodAdapters.trainableParameters(run, method.getKey()))).append(" |");
         for (String task : TASKS.keySet()) {
           Stat s = heldOut(run.result(), method.getKey(), task);
           md.append(' ').append(task.equals(TEST_PPL) ? pplCell(s) : percent(s.mean())).append(" |");
@@ -755,8 +716,8 @@ final class ExperimentReport {
           continue;
         }
         ObjectNode m = methods.putObject(method);
-        m.put("ranks", ranks(run, method));
-        m.put("trainableParameters", trainableParameters(run, method));
+        m.put("ranks", MethodAdapters.ranks(run, method));
+        m.put("trainableParameters", MethodAdapters.trainableParameters(run, method));
         ObjectNode tasks = m.putObject("heldOut");
         for (String task : TASKS.keySet()) {
           Stat st = heldOut(run.result(), method, task);
@@ -781,7 +742,7 @@ final class ExperimentReport {
           continue;
         }
         sb.append(String.format(Locale.ROOT, "%-14s %-14s %-18s %16s %10s%n", run.setting().label(),
-            method.getValue(), ranks(run, method.getKey()),
+            method.getValue(), MethodAdapters.ranks(run, method.getKey()),
             pplCell(heldOut(run.result(), method.getKey(), TEST_PPL)),
             percent(zeroShotAverage(run.result(), method.getKey(), setup.heldOutSeeds()).mean())));
       }
