@@ -4,6 +4,8 @@ package org.rankadaptor;
  * One fine-tune in a search's trace.
  *
  * @param index position in the trace, from 0
+ * @param batch the batch it belonged to, from 0: the fine-tunes of a batch were chosen together and run
+ *     at once (see {@link SearchSpec#batchSize()}); with batches of one it counts the fine-tunes
  * @param phase {@link SearchPhase#INITIALIZATION} for the anchor and warm-up, {@link SearchPhase#ITERATION}
  *     for exploration, {@link SearchPhase#CONFIRMATION} for replicates with further recovery seeds (the
  *     first, which measure the noise, may come during exploration)
@@ -17,6 +19,7 @@ package org.rankadaptor;
  */
 public record IterationRecord(
     int index,
+    int batch,
     SearchPhase phase,
     RankConfig config,
     long seed,

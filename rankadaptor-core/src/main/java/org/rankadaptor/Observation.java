@@ -27,7 +27,8 @@ public record Observation(
     double costSeconds,
     Provenance provenance,
     String failure,
-    Instant recordedAt) {
+    Instant recordedAt) implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
 
   /** Outcome of a recovery and evaluation. */
   public enum Status {

@@ -14,7 +14,9 @@ import java.util.TreeMap;
  * @param dataFingerprint identifies the recovery and evaluation data
  * @param settings any further settings, sorted by key
  */
-public record Provenance(long seed, String modelFingerprint, String dataFingerprint, Map<String, String> settings) {
+public record Provenance(long seed, String modelFingerprint, String dataFingerprint, Map<String, String> settings)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
 
   public Provenance {
     modelFingerprint = modelFingerprint == null ? "" : modelFingerprint;

@@ -12,7 +12,8 @@ import java.util.List;
  *
  * <p>Text form: ranks separated by commas, {@code "8,8,4,12"}; see {@link #parse} and {@link #format}.
  */
-public final class RankConfig implements Comparable<RankConfig> {
+public final class RankConfig implements Comparable<RankConfig>, java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final int[] ranks;
   private final int hash;
 
@@ -118,6 +119,11 @@ public final class RankConfig implements Comparable<RankConfig> {
   @Override
   public int compareTo(RankConfig o) {
     return Arrays.compare(ranks, o.ranks);
+  }
+
+  /** Deserialised configurations pass the same checks as constructed ones. */
+  private Object readResolve() {
+    return new RankConfig(ranks.clone());
   }
 
   @Override

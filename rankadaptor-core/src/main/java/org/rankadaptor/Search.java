@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +45,9 @@ final class Search<M> {
 
   private record Key(RankConfig config, long seed) {}
 
+  /** A fine-tune the search has chosen, with what the model predicted for it. */
+  private record Planned(RankConfig config, long seed, SearchPhase phase, double predicted, double predictedStd) {}
+
   private final SearchSpec<M> spec;
   private final boolean randomBaseline;
   private final RankSpace space;
@@ -60,6 +62,7 @@ final class Search<M> {
   private final Map<Key, Observation> stored = new HashMap<>();
   private final List<RankConfig> failuresNotTaught = new ArrayList<>(); // primary-seed failures the model lacks
   private int newEvaluations;
+  private int batches;
   private int streak;
 
   /**
@@ -106,14 +109,33 @@ final class Search<M> {
     }
     Optional<String> stop = Optional.empty();
     StopReason reason = null;
-    for (RankConfig config : initial) {
-      boolean isAnchor = spec.anchor().isPresent() && config.equals(spec.anchor().get());
-      if ((isAnchor ? trace.size() >= spec.maxEvaluations() : explorationLeft() <= 0) || timeSpent()) {
-        reason = timeSpent() ? StopReason.TIME_BUDGET : StopReason.EVALUATION_BUDGET;
+    for (int next = 0; next < initial.size() && reason == null; ) {
+      if (timeSpent()) {
+        reason = StopReason.TIME_BUDGET;
         break;
       }
-      Predictions p = model.predict(List.of(config));
-      evaluate(config, primarySeed, SearchPhase.INITIALIZATION, p.mean()[0], p.hasUncertainty() ? p.std()[0] : Double.NaN);
+      int left = explorationLeft();
+      List<RankConfig> batch = new ArrayList<>();
+      while (batch.size() < spec.batchSize() && next < initial.size()) {
+        RankConfig config = initial.get(next);
+        boolean isAnchor = spec.anchor().isPresent() && config.equals(spec.anchor().get());
+        int planned = trace.size() + batch.size();
+        if (isAnchor ? planned >= spec.maxEvaluations() : left - batch.size() <= 0 || planned >= spec.maxEvaluations()) {
+          reason = StopReason.EVALUATION_BUDGET;
+          break;
+        }
+        batch.add(config);
+        next++;
+      }
+      if (!batch.isEmpty()) {
+        Predictions p = model.predict(batch);
+        List<Planned> planned = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+          planned.add(new Planned(batch.get(i), primarySeed, SearchPhase.INITIALIZATION, p.mean()[i],
+              p.hasUncertainty() ? p.std()[i] : Double.NaN));
+        }
+        evaluate(planned);
+      }
     }
 
     phase(SearchPhase.ITERATION);
@@ -144,11 +166,13 @@ final class Search<M> {
         reason = StopReason.CONVERGED;
         break;
       }
-      double[] values = spec.acquisition().values(predictions, random);
-      int choice = argmax(values);
-      double std = predictions.hasUncertainty() ? predictions.std()[choice] : Double.NaN;
-      last = Optional.of(evaluate(candidates.get(choice), primarySeed, SearchPhase.ITERATION,
-          predictions.mean()[choice], std));
+      List<Planned> batch = new ArrayList<>();
+      for (int choice : choose(predictions, random, Math.min(spec.batchSize(), explorationLeft()))) {
+        batch.add(new Planned(candidates.get(choice), primarySeed, SearchPhase.ITERATION, predictions.mean()[choice],
+            predictions.hasUncertainty() ? predictions.std()[choice] : Double.NaN));
+      }
+      // The paper's rule compares prediction and measurement of the acquisition's first choice.
+      last = Optional.of(evaluate(batch).get(0));
     }
     String explanation = switch (reason) {
       case CONVERGED -> spec.stoppingRule().name() + " held for " + streak + " iteration(s): " + stop.orElse("");
@@ -179,8 +203,14 @@ final class Search<M> {
         return finish(StopReason.SPACE_EXHAUSTED, "every configuration of the space has been evaluated",
             Optional.empty());
       }
-      evaluate(candidates.get(random.nextInt(candidates.size())), primarySeed, SearchPhase.ITERATION, Double.NaN,
-          Double.NaN);
+      List<RankConfig> pool = new ArrayList<>(candidates);
+      List<Planned> batch = new ArrayList<>();
+      int size = Math.min(spec.batchSize(), spec.maxEvaluations() - trace.size());
+      while (batch.size() < size && !pool.isEmpty()) {
+        batch.add(new Planned(pool.remove(random.nextInt(pool.size())), primarySeed, SearchPhase.ITERATION,
+            Double.NaN, Double.NaN));
+      }
+      evaluate(batch);
     }
   }
 
@@ -251,25 +281,31 @@ final class Search<M> {
     if (pair.size() < 2 || trace.size() + missing.size() > spec.maxEvaluations()) {
       return;
     }
-    for (RankConfig c : missing) {
-      evaluate(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN);
-    }
+    evaluate(missing.stream().map(c -> new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN))
+        .toList());
   }
 
   /**
    * The confirmation stage: the anchor and the finalists, each with the first {@code confirmationSeeds}
-   * replicate seeds (seed by seed, so that a budget cut leaves whole seeds), then the best paired mean.
+   * replicate seeds (seed by seed, so that a budget cut leaves whole seeds; in batches of up to the batch
+   * size), then the best paired mean.
    */
   private Confirmation confirm() {
     phase(SearchPhase.CONFIRMATION);
     List<RankConfig> contenders = contenders();
     List<Long> seeds = spec.replicateSeeds().subList(0, spec.confirmationSeeds());
+    List<Planned> pending = new ArrayList<>();
     for (long seed : seeds) {
       for (RankConfig c : contenders) {
-        if (!attempted.contains(new Key(c, seed)) && trace.size() < spec.maxEvaluations() && !timeSpent()) {
-          evaluate(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN);
+        if (!attempted.contains(new Key(c, seed))) {
+          pending.add(new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN));
         }
       }
+    }
+    while (!pending.isEmpty() && trace.size() < spec.maxEvaluations() && !timeSpent()) {
+      int size = Math.min(pending.size(), Math.min(spec.batchSize(), spec.maxEvaluations() - trace.size()));
+      evaluate(pending.subList(0, size));
+      pending = pending.subList(size, pending.size());
     }
     Confirmation confirmation = ConfirmationStage.decide(contenders, primarySeed, seeds, scores,
         (c, seed) -> attempted.contains(new Key(c, seed)), spec.anchor(), space, spec.confidence(), taskId);
@@ -400,42 +436,123 @@ final class Search<M> {
         .toList();
   }
 
-  private IterationRecord evaluate(RankConfig config, long seed, SearchPhase phase, double predicted,
-      double predictedStd) {
-    space.validate(config);
-    Key key = new Key(config, seed);
-    Observation observation = stored.get(key);
-    boolean reused = observation != null;
-    if (!reused) {
-      observation = recoverAndEvaluate(config, seed, phase, predicted);
-      spec.store().append(observation);
-      newEvaluations++;
-    }
-    attempted.add(key);
-    if (seed == primarySeed) {
-      evaluated.put(config, observation);
-    }
-    if (observation.succeeded()) {
-      scores.computeIfAbsent(config, c -> new TreeMap<>()).put(seed, observation.score());
-      if (seed == primarySeed && model != null) {
-        model.update(List.of(observation));
+  /**
+   * Runs a batch: takes what the store already holds, hands the rest to the executor, appends each new
+   * observation to the store the moment it is known, then records the whole batch in its planned order
+   * (the trace, the model's update, the listeners), so that the order in which fine-tunes finish changes
+   * nothing but the store's line order.
+   */
+  private List<IterationRecord> evaluate(List<Planned> batch) {
+    Map<Key, Observation> outcomes = new HashMap<>();
+    Set<Key> fresh = new java.util.HashSet<>();
+    Map<Key, FineTune> toRun = new LinkedHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Planned p = batch.get(i);
+      space.validate(p.config());
+      Key key = new Key(p.config(), p.seed());
+      if (outcomes.containsKey(key) || toRun.containsKey(key)) {
+        throw new IllegalStateException("a batch holds " + p.config() + " with seed " + p.seed() + " twice");
       }
-    } else if (seed == primarySeed && model != null) {
-      failuresNotTaught.add(config);
+      Observation reusable = stored.get(key);
+      if (reusable != null) {
+        outcomes.put(key, reusable);
+      } else {
+        toRun.put(key, fineTune(p, trace.size() + i));
+      }
+    }
+    if (!toRun.isEmpty()) {
+      spec.executor().run(List.copyOf(toRun.values()), spec.runner(), spec.evaluator(), observation -> {
+        Key key = new Key(observation.config(), observation.provenance().seed());
+        if (!toRun.containsKey(key) || !fresh.add(key)) {
+          throw new IllegalStateException("executor " + spec.executor().describe() + " returned " + observation.config()
+              + " with seed " + key.seed() + ", which the batch did not ask for or already had");
+        }
+        spec.store().append(observation);
+        outcomes.put(key, observation);
+        newEvaluations++;
+      });
+      if (fresh.size() != toRun.size()) {
+        throw new IllegalStateException("executor " + spec.executor().describe() + " finished " + fresh.size()
+            + " of the batch's " + toRun.size() + " fine-tunes without an error");
+      }
+    }
+    List<Observation> taught = new ArrayList<>();
+    for (Planned p : batch) {
+      Key key = new Key(p.config(), p.seed());
+      Observation observation = outcomes.get(key);
+      attempted.add(key);
+      if (p.seed() == primarySeed) {
+        evaluated.put(p.config(), observation);
+      }
+      if (observation.succeeded()) {
+        scores.computeIfAbsent(p.config(), c -> new TreeMap<>()).put(p.seed(), observation.score());
+        if (p.seed() == primarySeed && model != null) {
+          taught.add(observation);
+        }
+      } else if (p.seed() == primarySeed && model != null) {
+        failuresNotTaught.add(p.config());
+      }
+    }
+    if (!taught.isEmpty()) {
+      model.update(taught);
     }
     teachFailures();
-    IterationRecord record = new IterationRecord(trace.size(), phase, config, seed, predicted, predictedStd,
-        observation, reused, streak);
-    trace.add(record);
-    log.info("fine-tune {} ({}{}): {} seed {} predicted {} measured {}",
-        record.index(), phase, reused ? ", from store" : "", config, seed,
-        String.format(Locale.ROOT, "%.4f", predicted),
-        observation.succeeded() ? String.format(Locale.ROOT, "%.4f", observation.score())
-            : "FAILED: " + observation.failure());
-    for (SearchListener listener : spec.listeners()) {
-      listener.onEvaluation(record);
+    List<IterationRecord> records = new ArrayList<>();
+    for (Planned p : batch) {
+      Key key = new Key(p.config(), p.seed());
+      Observation observation = outcomes.get(key);
+      boolean reused = !fresh.contains(key);
+      IterationRecord record = new IterationRecord(trace.size(), batches, p.phase(), p.config(), p.seed(), p.predicted(),
+          p.predictedStd(), observation, reused, streak);
+      trace.add(record);
+      records.add(record);
+      log.info("fine-tune {} ({}{}): {} seed {} predicted {} measured {}",
+          record.index(), p.phase(), reused ? ", from store" : "", p.config(), p.seed(),
+          String.format(Locale.ROOT, "%.4f", p.predicted()),
+          observation.succeeded() ? String.format(Locale.ROOT, "%.4f", observation.score())
+              : "FAILED: " + observation.failure());
+      for (SearchListener listener : spec.listeners()) {
+        listener.onEvaluation(record);
+      }
     }
-    return record;
+    batches++;
+    return records;
+  }
+
+  /** A fine-tune as the search asks for it, with the provenance its observation will carry. */
+  private FineTune fineTune(Planned p, int index) {
+    Provenance provenance = new Provenance(
+        p.seed(),
+        spec.runner().fingerprint(),
+        spec.evaluator().fingerprint(),
+        ImmutableMap.of(
+            "search.seed", Long.toString(spec.seed()),
+            "search.phase", p.phase().name(),
+            "search.index", Integer.toString(index),
+            "search.predicted", Double.toString(p.predicted())));
+    return new FineTune(taskId, p.config(), p.seed(), provenance);
+  }
+
+  /**
+   * The indices of {@code count} distinct candidates, in the order the acquisition chose them: each is
+   * the best of a fresh call of the acquisition among those not yet chosen, so that Thompson sampling
+   * takes {@code count} independent draws and a deterministic rule its {@code count} best.
+   */
+  private List<Integer> choose(Predictions predictions, SplittableRandom random, int count) {
+    boolean[] taken = new boolean[predictions.size()];
+    List<Integer> out = new ArrayList<>();
+    while (out.size() < Math.min(count, taken.length)) {
+      double[] values = spec.acquisition().values(predictions, random);
+      int best = -1;
+      for (int i = 0; i < values.length; i++) {
+        if (!taken[i] && (best < 0 || values[i] > values[best])) {
+          best = i;
+        }
+      }
+      taken[best] = true;
+      out.add(best);
+    }
+    return out;
   }
 
   /**
@@ -468,38 +585,6 @@ final class Search<M> {
     model.update(taught);
   }
 
-  private Observation recoverAndEvaluate(RankConfig config, long seed, SearchPhase phase, double predicted) {
-    Provenance provenance = new Provenance(
-        seed,
-        spec.runner().fingerprint(),
-        spec.evaluator().fingerprint(),
-        ImmutableMap.of(
-            "search.seed", Long.toString(spec.seed()),
-            "search.phase", phase.name(),
-            "search.index", Integer.toString(trace.size()),
-            "search.predicted", Double.toString(predicted)));
-    Stopwatch watch = Stopwatch.createStarted();
-    M recovered;
-    try {
-      recovered = spec.runner().recover(config, seed);
-    } catch (RecoveryFailedException e) {
-      log.warn("recovery of {} with seed {} failed: {}", config, seed, e.getMessage());
-      return Observation.failed(taskId, config, e.getMessage(), seconds(watch), provenance);
-    }
-    try {
-      Evaluation evaluation = spec.evaluator().evaluate(recovered);
-      return Observation.succeeded(taskId, config, evaluation, seconds(watch), provenance);
-    } catch (RuntimeException e) {
-      // An evaluation that cannot be made (a NaN score, a model that produces no finite log-likelihood) is
-      // a result about this configuration: recorded, so that a rerun does not stop at the same place.
-      String why = "evaluation failed: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
-      log.warn("evaluation of {} with seed {} failed: {}", config, seed, why);
-      return Observation.failed(taskId, config, why, seconds(watch), provenance);
-    } finally {
-      spec.runner().release(recovered);
-    }
-  }
-
   private boolean timeSpent() {
     Optional<Duration> wall = spec.maxWallTime();
     return wall.isPresent() && clock.elapsed().compareTo(wall.get()) >= 0;
@@ -525,6 +610,8 @@ final class Search<M> {
     settings.put("space", space.describe());
     settings.put("recoverySeed", Long.toString(spec.recoverySeed()));
     settings.put("maxEvaluations", Integer.toString(spec.maxEvaluations()));
+    settings.put("batchSize", Integer.toString(spec.batchSize()));
+    settings.put("executor", spec.executor().describe());
     if (!randomBaseline) {
       settings.put("acquisition", spec.acquisition().name());
       settings.put("candidatesPerIteration", Integer.toString(spec.candidatesPerIteration()));
@@ -555,25 +642,11 @@ final class Search<M> {
     }
   }
 
-  private static int argmax(double[] values) {
-    int best = 0;
-    for (int i = 1; i < values.length; i++) {
-      if (values[i] > values[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
-
   private static double max(double[] values) {
     double best = Double.NEGATIVE_INFINITY;
     for (double v : values) {
       best = Math.max(best, v);
     }
     return best;
-  }
-
-  private static double seconds(Stopwatch watch) {
-    return watch.elapsed(TimeUnit.NANOSECONDS) / 1e9;
   }
 }

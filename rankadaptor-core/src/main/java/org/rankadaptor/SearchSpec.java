@@ -41,6 +41,8 @@ public final class SearchSpec<M> {
   private final boolean metaLearning;
   private final Set<String> sourceTasks; // empty: every other task in the store
   private final List<SearchListener> listeners;
+  private final int batchSize;
+  private final EvaluationExecutor executor;
 
   private SearchSpec(Builder<M> b) {
     this.space = b.space;
@@ -65,6 +67,8 @@ public final class SearchSpec<M> {
     this.metaLearning = b.metaLearning;
     this.sourceTasks = ImmutableSet.copyOf(b.sourceTasks);
     this.listeners = ImmutableList.copyOf(b.listeners);
+    this.batchSize = b.batchSize;
+    this.executor = b.executor;
   }
 
   /**
@@ -193,6 +197,19 @@ public final class SearchSpec<M> {
     return sourceTasks;
   }
 
+  /**
+   * Fine-tunes chosen together and run at once (default 1): each iteration chooses this many distinct
+   * configurations from the model's predictions before any of them is measured.
+   */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** What runs the fine-tunes (default {@link EvaluationExecutor#sequential()}). */
+  public EvaluationExecutor executor() {
+    return executor;
+  }
+
   public List<SearchListener> listeners() {
     return listeners;
   }
@@ -224,6 +241,8 @@ public final class SearchSpec<M> {
     private boolean metaLearning = true;
     private final List<String> sourceTasks = new ArrayList<>();
     private final List<SearchListener> listeners = new ArrayList<>();
+    private int batchSize = 1;
+    private EvaluationExecutor executor = EvaluationExecutor.sequential();
 
     private Builder(RankSpace space, PerformanceModel model, RecoveryRunner<M> runner, Evaluator<M> evaluator) {
       this.space = space;
@@ -286,7 +305,31 @@ public final class SearchSpec<M> {
       return this;
     }
 
-    /** Wall-time budget; checked before each new evaluation (default none). */
+    /**
+     * Fine-tunes chosen together and run at once (default 1, the paper's one at a time). With
+     * {@code q > 1} each iteration chooses {@code q} distinct configurations: {@code q} draws of
+     * Thompson sampling, or the {@code q} best by a deterministic acquisition such as the greedy default.
+     * Exploration, the noise replicates and the confirmation stage all run in batches of up to {@code q};
+     * the choices depend only on finished batches, so a seed gives the same trace whatever the completion
+     * order. A batch never takes the search past its budget.
+     */
+    public Builder<M> batchSize(int q) {
+      checkArgument(q >= 1, "the batch size must be >= 1, got %s", q);
+      this.batchSize = q;
+      return this;
+    }
+
+    /**
+     * What runs the fine-tunes (default {@link EvaluationExecutor#sequential()}); give
+     * {@link EvaluationExecutor#threads(int)} or a distributed one with {@link #batchSize(int)} above 1.
+     * The search does not close it.
+     */
+    public Builder<M> executor(EvaluationExecutor value) {
+      this.executor = Objects.requireNonNull(value, "executor");
+      return this;
+    }
+
+    /** Wall-time budget; checked before each new batch of evaluations (default none). */
     public Builder<M> maxWallTime(Duration value) {
       checkArgument(value != null && !value.isNegative() && !value.isZero(), "wall time must be positive");
       this.maxWallTime = value;

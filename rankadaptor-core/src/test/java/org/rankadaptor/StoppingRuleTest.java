@@ -15,7 +15,7 @@ class StoppingRuleTest {
   private static IterationRecord last(double predicted, double measured) {
     Observation o = new Observation("t", C, Observation.Status.SUCCEEDED, measured, Map.of(), 1,
         Provenance.ofSeed(1), "", Instant.EPOCH);
-    return new IterationRecord(3, SearchPhase.ITERATION, C, 1, predicted, Double.NaN, o, false, 0);
+    return new IterationRecord(3, 3, SearchPhase.ITERATION, C, 1, predicted, Double.NaN, o, false, 0);
   }
 
   /** Candidates with means 0.10, 0.11 and standard deviations 0.01, 0.005; the incumbent predicted at 0.10. */

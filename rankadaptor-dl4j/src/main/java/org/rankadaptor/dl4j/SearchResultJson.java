@@ -79,6 +79,7 @@ final class SearchResultJson {
     for (IterationRecord r : search.trace()) {
       ObjectNode row = trace.addObject();
       row.put("index", r.index());
+      row.put("batch", r.batch());
       row.put("phase", r.phase().name());
       row.put("config", r.config().format());
       row.put("recoverySeed", r.seed());
