@@ -1,0 +1,36 @@
+package org.rankadaptor.spark;
+
+import java.io.Serializable;
+import org.rankadaptor.Evaluator;
+import org.rankadaptor.RecoveryRunner;
+
+/**
+ * How a Spark executor builds the runner and the evaluator of a search: a small description (where the
+ * model and the data lie, the pruning and recovery settings) that Spark ships to each executor instead of
+ * the model itself. Built once per executor JVM and reused by every fine-tune it runs there, so make it a
+ * value with {@code equals} and {@code hashCode} (a record, say).
+ *
+ * <p>What it builds must be what the searching process uses: the executor checks that the runner's and
+ * the evaluator's fingerprints equal the ones the search recorded, and refuses to run otherwise. Paths it
+ * names must be readable from every executor (shared storage).
+ *
+ * @param <M> the recovered model
+ * @since 0.1.0
+ */
+public interface FineTuneSetup<M> extends Serializable {
+
+  /** The recovery runner, built on the executor. */
+  RecoveryRunner<M> runner();
+
+  /** The evaluator of the search's task, built on the executor. */
+  Evaluator<M> evaluator();
+
+  /**
+   * Binds the calling thread to the accelerator Spark assigned the task ({@code TaskContext}'s
+   * {@code gpu} resource), before its fine-tune runs there. By default nothing: a CPU setup, or one
+   * where each executor sees a single device.
+   *
+   * @param address the GPU address Spark assigned, such as {@code "0"}
+   */
+  default void bindDevice(String address) {}
+}
