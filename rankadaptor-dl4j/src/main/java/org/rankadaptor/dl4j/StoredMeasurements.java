@@ -86,6 +86,9 @@ final class StoredMeasurements {
       store.append(observation);
       out.add(observation);
     }
+    if (recovered != null && recovered != available) {
+      recoveries.release(recovered);
+    }
     return out;
   }
 

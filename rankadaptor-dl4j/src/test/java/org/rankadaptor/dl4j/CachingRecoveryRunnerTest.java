@@ -38,8 +38,9 @@ class CachingRecoveryRunnerTest {
     RecoveredModel first = runner.recover(a, 1);
     assertThat(runner.recover(a, 1)).isSameAs(first);
     runner.release(first);
+    runner.release(first);
     assertThat(delegate.released).isEmpty();
-    runner.recover(a, 2);
+    runner.release(runner.recover(a, 2));
     runner.recover(b, 2);
     assertThat(runner.isCached(b, 2)).isTrue();
     assertThat(delegate.recovered).containsExactly("[2,4]@1", "[2,4]@2", "[4,2]@2");
@@ -49,5 +50,21 @@ class CachingRecoveryRunnerTest {
     runner.recover(b, 2);
     assertThat(delegate.released).containsExactly(a, a);
     assertThat(runner.recoveries()).isEqualTo(4);
+  }
+
+  @Test
+  void aModelStillInUseIsReleasedByItsLastUserNotWhenANewerOneReplacesIt() {
+    Recording delegate = new Recording();
+    CachingRecoveryRunner runner = new CachingRecoveryRunner(delegate);
+    RankConfig a = RankConfig.of(2, 4);
+    RankConfig b = RankConfig.of(4, 2);
+    RecoveredModel inUse = runner.recover(a, 1); // being evaluated on another thread, say
+    RecoveredModel newer = runner.recover(b, 1);
+    assertThat(delegate.released).isEmpty();
+    runner.release(inUse);
+    assertThat(delegate.released).containsExactly(a);
+    runner.release(newer); // the kept one stays kept
+    assertThat(runner.recover(b, 1)).isSameAs(newer);
+    assertThat(delegate.released).containsExactly(a);
   }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.rankadaptor.EvaluationExecutor;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.IterationRecord;
 import org.rankadaptor.Observation;
@@ -25,6 +27,7 @@ import org.rankadaptor.ObservationStore;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.RecoveryRunner;
+import org.rankadaptor.SearchPhase;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
@@ -182,6 +185,29 @@ class PrunedModelSearchTest {
       assertThat(result.path("confirmation").path("reason").asText()).isEqualTo(c.reason());
       assertThat(result.path("confirmation").path("finalists")).hasSize(c.finalists().size());
     });
+  }
+
+  @Test
+  @Order(10)
+  void fineTunesRunAtOnceOnThreadsGiveTheScoresTheyGiveOneAtATime() throws IOException {
+    List<SearchResult> results = new ArrayList<>();
+    for (boolean threads : new boolean[] {false, true}) {
+      try (ObservationStore store = ObservationStore.inMemory();
+          EvaluationExecutor executor = threads ? EvaluationExecutor.threads(2) : EvaluationExecutor.sequential()) {
+        results.add(searchSettings(recoveryRunner, store).maxEvaluations(5)
+            .searchOptions(s -> s.convergence(0, 1).confirmation(0, 0).batchSize(2).executor(executor))
+            .build().run().search());
+      }
+    }
+    List<String> oneAtATime = results.get(0).trace().stream()
+        .map(r -> r.batch() + ":" + r.config().format() + "/" + r.seed() + "=" + r.observation().score()).toList();
+    List<String> threaded = results.get(1).trace().stream()
+        .map(r -> r.batch() + ":" + r.config().format() + "/" + r.seed() + "=" + r.observation().score()).toList();
+    assertThat(threaded).isEqualTo(oneAtATime);
+    assertThat(results.get(1).trace().stream().filter(r -> r.phase() == SearchPhase.ITERATION)
+        .map(IterationRecord::batch).distinct().count())
+        .as("iterations that chose two configurations at once")
+        .isLessThan(results.get(1).trace().stream().filter(r -> r.phase() == SearchPhase.ITERATION).count());
   }
 
   @Test

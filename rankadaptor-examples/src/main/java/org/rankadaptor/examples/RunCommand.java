@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.rankadaptor.EvaluationExecutor;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Finalist;
 import org.rankadaptor.IterationRecord;
@@ -27,6 +28,7 @@ import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
@@ -211,6 +213,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--merge", description = "Also save the pruned model with the best adapters merged in.")
   boolean merge;
 
+  @Option(names = "--parallel", defaultValue = "1", paramLabel = "Q",
+      description = {"Fine-tunes chosen together and run at once on threads of this process (default: ${DEFAULT-VALUE}).",
+          "Without -D" + Nd4jRuntime.THREADS_PROPERTY + ", each gets the cores divided by Q."})
+  int parallel;
+
   @Override
   public Integer call() {
     validateArguments();
@@ -241,6 +248,12 @@ final class RunCommand implements Callable<Integer> {
       if (Integer.parseInt(positive[1]) < 1) {
         throw usage(positive[0] + " must be at least 1, got " + positive[1]);
       }
+    }
+    if (parallel < 1) {
+      throw usage("--parallel must be at least 1, got " + parallel);
+    }
+    if (parallel > 1 && method == Method.adalora) {
+      throw usage("--parallel runs a search's fine-tunes at once; --method adalora runs one recovery");
     }
     if (steps < 0) {
       throw usage("--steps must not be negative, got " + steps);
@@ -301,6 +314,11 @@ final class RunCommand implements Callable<Integer> {
   private int execute() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (parallel > 1 && System.getProperty(Nd4jRuntime.THREADS_PROPERTY) == null) {
+      // Before ND4J starts: Q recoveries sharing the cores, not each taking all of them.
+      int cores = Runtime.getRuntime().availableProcessors();
+      System.setProperty(Nd4jRuntime.THREADS_PROPERTY, Integer.toString(Math.max(1, cores / parallel)));
+    }
     err.println("loading " + model);
     err.flush();
     LlamaModel original = Files.isDirectory(model)
@@ -398,7 +416,8 @@ final class RunCommand implements Callable<Integer> {
         ? new BayesianRidgeModel(rankSpace)
         : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seed)
             .withMeta(metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
-    try (ObservationStore observations = ObservationStore.open(storeFile)) {
+    try (ObservationStore observations = ObservationStore.open(storeFile);
+        EvaluationExecutor executor = parallel > 1 ? EvaluationExecutor.threads(parallel) : EvaluationExecutor.sequential()) {
       PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
           .space(rankSpace)
           .sourceConfigurations(sourceConfigs)
@@ -406,7 +425,7 @@ final class RunCommand implements Callable<Integer> {
           .seed(seed)
           .maxEvaluations(evaluations)
           .performanceModel(performance)
-          .searchOptions(o -> protocol.equals("paper") ? o.paperProtocol() : o)
+          .searchOptions(o -> (protocol.equals("paper") ? o.paperProtocol() : o).batchSize(parallel).executor(executor))
           .outputFolder(outputDir)
           .saveMergedModel(merge)
           .listener(new SearchConsole.SearchProgress(err))
@@ -416,6 +435,7 @@ final class RunCommand implements Callable<Integer> {
           .setting("prune", prune.name())
           .setting("predictor", predictor.name())
           .setting("protocol", protocol)
+          .setting("parallel", Integer.toString(parallel))
           .setting("target", target.toString());
       settings.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       if (report != null) {

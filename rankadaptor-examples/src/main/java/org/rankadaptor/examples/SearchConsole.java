@@ -27,7 +27,10 @@ final class SearchConsole {
     return ppl != null ? String.format(Locale.ROOT, "ppl %.3f", ppl) : String.format(Locale.ROOT, "acc %.3f", o.score());
   }
 
-  /** A one-line progress report per recovery step on stderr, ended when the recovery ends. */
+  /**
+   * A one-line progress report per recovery step on stderr, ended when the recovery ends. Fine-tunes
+   * running at once share the line, each report naming its configuration.
+   */
   static final class Progress implements RecoveryListener {
     private final PrintWriter err;
 
@@ -36,7 +39,7 @@ final class SearchConsole {
     }
 
     @Override
-    public void onStep(RecoveryProgress p) {
+    public synchronized void onStep(RecoveryProgress p) {
       err.printf(Locale.ROOT, "\r  recovering %s: step %d/%d, loss %.4f, %.0f tokens/s, %.0f s left   ",
           p.config().format(), p.step(), p.totalSteps(), p.loss(), p.tokensPerSecond(), p.secondsLeft());
       if (p.step() == p.totalSteps()) {

@@ -19,11 +19,20 @@ import org.rankadaptor.RecoveryRunner;
  */
 public interface FineTuneSetup<M> extends Serializable {
 
-  /** The recovery runner, built on the executor. */
-  RecoveryRunner<M> runner();
+  /**
+   * What the setup builds: the recovery runner and the evaluator of the search's task.
+   *
+   * @param <M> the recovered model
+   */
+  record Built<M>(RecoveryRunner<M> runner, Evaluator<M> evaluator) {
+    public Built {
+      java.util.Objects.requireNonNull(runner, "runner");
+      java.util.Objects.requireNonNull(evaluator, "evaluator");
+    }
+  }
 
-  /** The evaluator of the search's task, built on the executor. */
-  Evaluator<M> evaluator();
+  /** Builds the runner and the evaluator; called once per executor JVM (and by the driver, for the search). */
+  Built<M> build();
 
   /**
    * Binds the calling thread to the accelerator Spark assigned the task ({@code TaskContext}'s

@@ -6,10 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.resource.ResourceInformation;
-import org.rankadaptor.Evaluator;
 import org.rankadaptor.FineTune;
 import org.rankadaptor.Observation;
-import org.rankadaptor.RecoveryRunner;
 
 /**
  * The Spark task: on the executor, builds (once per JVM) the setup's runner and evaluator, checks that
@@ -19,23 +17,7 @@ final class RunFineTune implements Function<FineTune, Observation> {
   private static final long serialVersionUID = 1L;
 
   /** Runner and evaluator built on this JVM, by setup. */
-  private static final Map<FineTuneSetup<?>, Built<?>> BUILT = new ConcurrentHashMap<>();
-
-  private record Built<M>(RecoveryRunner<M> runner, Evaluator<M> evaluator) {
-    Observation run(FineTune fineTune) {
-      check("runner", runner.fingerprint(), fineTune.provenance().modelFingerprint());
-      check("evaluator", evaluator.fingerprint(), fineTune.provenance().dataFingerprint());
-      check("task", evaluator.taskId(), fineTune.taskId());
-      return fineTune.run(runner, evaluator);
-    }
-
-    private static void check(String what, String here, String searched) {
-      if (!here.equals(searched)) {
-        throw new IllegalStateException("the executor's " + what + " is not the search's: it has fingerprint '"
-            + here + "', the search recorded '" + searched + "'; the executors see another model, data or settings");
-      }
-    }
-  }
+  private static final Map<FineTuneSetup<?>, FineTuneSetup.Built<?>> BUILT = new ConcurrentHashMap<>();
 
   private final FineTuneSetup<?> setup;
 
@@ -52,10 +34,20 @@ final class RunFineTune implements Function<FineTune, Observation> {
         setup.bindDevice(gpu.addresses()[0]);
       }
     }
-    return BUILT.computeIfAbsent(setup, RunFineTune::build).run(fineTune);
+    return run(BUILT.computeIfAbsent(setup, FineTuneSetup::build), fineTune);
   }
 
-  private static <M> Built<M> build(FineTuneSetup<M> setup) {
-    return new Built<>(setup.runner(), setup.evaluator());
+  private static <M> Observation run(FineTuneSetup.Built<M> built, FineTune fineTune) {
+    check("runner", built.runner().fingerprint(), fineTune.provenance().modelFingerprint());
+    check("evaluator", built.evaluator().fingerprint(), fineTune.provenance().dataFingerprint());
+    check("task", built.evaluator().taskId(), fineTune.taskId());
+    return fineTune.run(built.runner(), built.evaluator());
+  }
+
+  private static void check(String what, String here, String searched) {
+    if (!here.equals(searched)) {
+      throw new IllegalStateException("the executor's " + what + " is not the search's: it has fingerprint '"
+          + here + "', the search recorded '" + searched + "'; the executors see another model, data or settings");
+    }
   }
 }

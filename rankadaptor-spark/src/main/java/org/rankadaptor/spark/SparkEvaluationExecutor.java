@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * JavaSparkContext spark = new JavaSparkContext(new SparkConf().setAppName("rankadaptor"));
  * MySetup setup = new MySetup(modelPath, dataPath, settings);     // a record implementing FineTuneSetup
+ * FineTuneSetup.Built<MyModel> here = setup.build();               // the driver's, for the fingerprints
  * try (EvaluationExecutor executor = SparkEvaluationExecutor.create(spark, setup, 4)) {
- *   SearchResult result = RankAdaptor.search(SearchSpec.builder(model, setup.runner(), setup.evaluator())
+ *   SearchResult result = RankAdaptor.search(SearchSpec.builder(model, here.runner(), here.evaluator())
  *       .store(ObservationStore.open(Path.of("runs/search.jsonl"))).seed(42)
  *       .batchSize(4).executor(executor).build());
  * }

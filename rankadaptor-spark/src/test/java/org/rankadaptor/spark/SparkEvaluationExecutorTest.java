@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rankadaptor.EvaluationExecutor;
-import org.rankadaptor.Evaluator;
 import org.rankadaptor.IterationRecord;
 import org.rankadaptor.ObservationStore;
 import org.rankadaptor.RankAdaptor;
@@ -53,9 +52,9 @@ class SparkEvaluationExecutorTest {
     }
 
     @Override
-    public RecoveryRunner<DemoObjective.Recovered> runner() {
-      DemoObjective objective = objective();
-      return new RecoveryRunner<>() {
+    public Built<DemoObjective.Recovered> build() {
+      DemoObjective objective = DemoObjective.task(SPACE, familySeed, 0, 0.0, 0.01);
+      RecoveryRunner<DemoObjective.Recovered> runner = new RecoveryRunner<>() {
         @Override
         public DemoObjective.Recovered recover(RankConfig config, long seed) {
           String key = config.format() + "/" + seed;
@@ -74,15 +73,7 @@ class SparkEvaluationExecutorTest {
           return objective.fingerprint();
         }
       };
-    }
-
-    @Override
-    public Evaluator<DemoObjective.Recovered> evaluator() {
-      return objective();
-    }
-
-    private DemoObjective objective() {
-      return DemoObjective.task(SPACE, familySeed, 0, 0.0, 0.01);
+      return new Built<>(runner, objective);
     }
   }
 
@@ -108,7 +99,8 @@ class SparkEvaluationExecutorTest {
 
   private static SearchSpec.Builder<DemoObjective.Recovered> spec(FineTuneSetup<DemoObjective.Recovered> setup,
       ObservationStore store) {
-    return SearchSpec.builder(new BayesianRidgeModel(SPACE), setup.runner(), setup.evaluator())
+    FineTuneSetup.Built<DemoObjective.Recovered> here = setup.build();
+    return SearchSpec.builder(new BayesianRidgeModel(SPACE), here.runner(), here.evaluator())
         .seed(7).maxEvaluations(12).batchSize(2).store(store);
   }
 
