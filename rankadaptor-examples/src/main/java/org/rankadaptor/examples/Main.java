@@ -16,7 +16,7 @@ import picocli.CommandLine.ScopeType;
     version = "rankadaptor 0.1.0-SNAPSHOT",
     description = "Per-layer LoRA rank search for recovering structurally pruned LLaMA-style models.",
     subcommands = {DemoCommand.class, RunCommand.class, PretrainCommand.class, ExperimentCommand.class,
-        TableCommand.class, SpreadCommand.class, ReplayCommand.class})
+        TableCommand.class, SpreadCommand.class, ReplayCommand.class, ParallelCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

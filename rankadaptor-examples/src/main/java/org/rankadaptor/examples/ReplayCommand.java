@@ -54,6 +54,15 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--budget", defaultValue = "12", description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
   int budget;
 
+  @Option(names = "--batch-sizes", split = ",", paramLabel = "Q,...",
+      description = "Also replay the default protocol choosing Q configurations at once, for each Q (the first is the "
+          + "baseline, usually 1), with the MLP and the Bayesian ridge model at each of --batch-budgets (default: none).")
+  List<Integer> batchSizes = new ArrayList<>();
+
+  @Option(names = "--batch-budgets", split = ",", defaultValue = "6,12,18,24", paramLabel = "N,...",
+      description = "Budgets of fine-tunes for --batch-sizes (default: ${DEFAULT-VALUE}).")
+  List<Integer> batchBudgets;
+
   @Option(names = "--unbudgeted", description = "Search all configurations, not only those within uniform rank 8's "
       + "trainable parameters.")
   boolean unbudgeted;
@@ -62,6 +71,11 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     if (searches < 1 || budget < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--searches and --budget must be at least 1");
+    }
+    if (batchSizes.stream().anyMatch(q -> q < 1) || batchBudgets.stream().anyMatch(b -> b < 1)
+        || batchSizes.stream().distinct().count() != batchSizes.size()) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--batch-sizes must be distinct and at least 1, --batch-budgets at least 1");
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -80,12 +94,22 @@ final class ReplayCommand implements Callable<Integer> {
       RankSpace all = space(provenance, true);
       IntervalCoverage coverage = IntervalCoverage.measure(new TableReplay(table, all, task),
           draw -> new MlpPerformanceModel(all, MlpConfig.paper().withSeed(draw)), 40, 5, 0.8);
+      List<ReplayStrategies.BatchCost> batches = List.of();
+      if (!batchSizes.isEmpty()) {
+        StoriesTestBed.status(err, "replaying batches of " + batchSizes + " at budgets " + batchBudgets);
+        batches = ReplayStrategies.batchCosts(replay, batchSizes, batchBudgets, searches);
+      }
       String report = ReplayReport.markdown(replay, table, provenance, summaries, coverage, searches, budget,
           "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
+      String batchSection = ReplayReport.batchMarkdown(batches, searches);
+      if (!batchSection.isEmpty()) {
+        int commandLine = report.lastIndexOf("Command: `");
+        report = report.substring(0, commandLine) + batchSection.substring(1) + "\n" + report.substring(commandLine);
+      }
       Files.createDirectories(outputDir);
       Files.writeString(outputDir.resolve("report.md"), report);
       new ObjectMapper().writerWithDefaultPrettyPrinter()
-          .writeValue(outputDir.resolve("replay.json").toFile(), ReplayReport.json(replay, summaries));
+          .writeValue(outputDir.resolve("replay.json").toFile(), ReplayReport.json(replay, summaries, batches));
       out.print(report);
       out.flush();
       return 0;

@@ -57,7 +57,43 @@ final class ReplayReport {
     return sb.toString();
   }
 
-  static JsonNode json(TableReplay replay, List<ReplayStrategies.Summary> summaries) {
+  /**
+   * The batch table: mean regret per model, batch size and budget, and the paired difference from
+   * batches of one; empty when none was measured.
+   */
+  static String batchMarkdown(List<ReplayStrategies.BatchCost> costs, int searches) {
+    if (costs.isEmpty()) {
+      return "";
+    }
+    List<Integer> budgets = costs.stream().map(ReplayStrategies.BatchCost::budget).distinct().sorted().toList();
+    StringBuilder sb = new StringBuilder("\n## Several fine-tunes at once\n\n");
+    sb.append(String.format(Locale.ROOT, "The default protocol (no source task) choosing `q` configurations per "
+        + "iteration (`SearchSpec.batchSize`), over the same %d search seeds at each budget of fine-tunes: mean regret, "
+        + "and below it the paired difference from `q` = 1 at the same budget with its 95 %% interval (positive: "
+        + "batching did worse).%n%n", searches));
+    sb.append("| model | q |");
+    budgets.forEach(b -> sb.append(" ").append(b).append(" fine-tunes |"));
+    sb.append("\n|---|---|");
+    budgets.forEach(b -> sb.append("---|"));
+    sb.append("\n");
+    for (String model : costs.stream().map(ReplayStrategies.BatchCost::model).distinct().toList()) {
+      for (int q : costs.stream().map(ReplayStrategies.BatchCost::batchSize).distinct().sorted().toList()) {
+        sb.append("| ").append(model).append(" | ").append(q).append(" |");
+        for (int b : budgets) {
+          ReplayStrategies.BatchCost c = costs.stream()
+              .filter(x -> x.model().equals(model) && x.batchSize() == q && x.budget() == b).findFirst().orElseThrow();
+          sb.append(q == 1 ? String.format(Locale.ROOT, " %.5f |", c.meanRegret())
+              : String.format(Locale.ROOT, " %.5f<br>%+.5f [%+.5f, %+.5f] |", c.meanRegret(), c.difference(),
+                  c.lower(), c.upper()));
+        }
+        sb.append("\n");
+      }
+    }
+    return sb.toString();
+  }
+
+  static JsonNode json(TableReplay replay, List<ReplayStrategies.Summary> summaries,
+      List<ReplayStrategies.BatchCost> batches) {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
     root.put("best", replay.ranked().get(0).format());
@@ -84,6 +120,9 @@ final class ReplayReport {
         r.put("verdict", o.verdict().map(Enum::name).orElse(null));
         r.put("fineTunes", o.fineTunes());
       }
+    }
+    if (!batches.isEmpty()) {
+      root.set("batches", mapper.valueToTree(batches));
     }
     return root;
   }

@@ -1,7 +1,9 @@
 package org.rankadaptor.examples;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import org.rankadaptor.ObservationStore;
@@ -80,8 +82,13 @@ final class ReplayStrategies {
 
   private static Strategy search(String name, TableReplay replay, java.util.function.Supplier<PerformanceModel> model,
       boolean withSources, boolean paper) {
+    return search(name, replay, model, withSources, paper, 1);
+  }
+
+  private static Strategy search(String name, TableReplay replay, java.util.function.Supplier<PerformanceModel> model,
+      boolean withSources, boolean paper, int batchSize) {
     return new Strategy(name, (i, budget) -> {
-      SearchSpec.Builder<RecoveryTable.Row> b = replay.spec(model.get(), i).maxEvaluations(budget);
+      SearchSpec.Builder<RecoveryTable.Row> b = replay.spec(model.get(), i).maxEvaluations(budget).batchSize(batchSize);
       if (withSources) {
         ObservationStore store = ObservationStore.inMemory();
         replay.addSources(store, SOURCE_TASKS);
@@ -94,6 +101,60 @@ final class ReplayStrategies {
       }
       return replay.judge(RankAdaptor.search(b.build()));
     });
+  }
+
+  /**
+   * What choosing several configurations at once costs: a model's default protocol (no source task) at one
+   * batch size and budget, its mean regret, and the paired difference from batches of one at the same
+   * budget over the same search seeds.
+   *
+   * @param model the performance model's name
+   * @param batchSize configurations chosen per iteration
+   * @param budget fine-tunes per search
+   * @param meanRegret mean regret over the search seeds
+   * @param difference mean of regret at this batch size minus regret with batches of one, per search seed
+   * @param lower lower end of the difference's 95 % interval (paired t)
+   * @param upper upper end
+   */
+  record BatchCost(String model, int batchSize, int budget, double meanRegret, double difference, double lower,
+      double upper) {}
+
+  /** The performance models the batch table compares, by name. */
+  static Map<String, java.util.function.Supplier<PerformanceModel>> batchModels(RankSpace space) {
+    Map<String, java.util.function.Supplier<PerformanceModel>> out = new LinkedHashMap<>();
+    out.put("MLP", () -> new MlpPerformanceModel(space, MlpConfig.paper()));
+    out.put("Bayesian ridge", () -> new BayesianRidgeModel(space));
+    return out;
+  }
+
+  /** Every model at every batch size and budget, over search seeds 0 .. searches - 1. */
+  static List<BatchCost> batchCosts(TableReplay replay, List<Integer> batchSizes, List<Integer> budgets, int searches) {
+    List<BatchCost> out = new ArrayList<>();
+    for (Map.Entry<String, java.util.function.Supplier<PerformanceModel>> m : batchModels(replay.space()).entrySet()) {
+      for (int budget : budgets) {
+        double[] single = null;
+        for (int q : batchSizes) {
+          Strategy strategy = search(m.getKey() + ", q " + q, replay, m.getValue(), false, false, q);
+          double[] regret = run(strategy, replay, searches, budget).outcomes().stream()
+              .mapToDouble(TableReplay.Outcome::regret).toArray();
+          if (single == null) {
+            single = regret;
+          }
+          double[] d = new double[searches];
+          for (int i = 0; i < searches; i++) {
+            d[i] = regret[i] - single[i];
+          }
+          double mean = java.util.Arrays.stream(d).average().orElseThrow();
+          double ss = java.util.Arrays.stream(d).map(x -> (x - mean) * (x - mean)).sum();
+          double se = searches > 1 ? Math.sqrt(ss / (searches - 1) / searches) : Double.NaN;
+          double t = searches > 1 ? new org.apache.commons.math3.distribution.TDistribution(null, searches - 1)
+              .inverseCumulativeProbability(0.975) : Double.NaN;
+          out.add(new BatchCost(m.getKey(), q, budget, java.util.Arrays.stream(regret).average().orElseThrow(), mean,
+              mean - t * se, mean + t * se));
+        }
+      }
+    }
+    return out;
   }
 
   /** Runs a strategy for search seeds 0 .. searches - 1. */

@@ -12,11 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.EvaluationExecutor;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Finalist;
@@ -31,35 +27,15 @@ import org.rankadaptor.demo.BayesianRidgeModel;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
-import org.rankadaptor.dl4j.RecoveredEvaluators;
-import org.rankadaptor.dl4j.io.TextFiles;
-import org.rankadaptor.dl4j.eval.TaskLoaders;
-import org.rankadaptor.dl4j.io.HfTokenizer;
-import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
-import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.io.Tokenizer;
-import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
-import org.rankadaptor.dl4j.prune.BlockImportance;
-import org.rankadaptor.dl4j.prune.CalibrationSet;
-import org.rankadaptor.dl4j.prune.DepthPruner;
-import org.rankadaptor.dl4j.prune.DepthPruningResult;
-import org.rankadaptor.dl4j.prune.DepthPruningSettings;
-import org.rankadaptor.dl4j.prune.GroupReduction;
-import org.rankadaptor.dl4j.prune.Importance;
-import org.rankadaptor.dl4j.prune.WidthPruner;
-import org.rankadaptor.dl4j.prune.WidthPruningResult;
-import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.AdaLoraSettings;
-import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
-import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -92,8 +68,6 @@ final class RunCommand implements Callable<Integer> {
   enum Predictor { mlp, ridge }
 
   enum Method { rankadaptor, adalora }
-
-  private static final Pattern RANGE = Pattern.compile("(\\d{1,9})\\.\\.(\\d{1,9})");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -218,12 +192,20 @@ final class RunCommand implements Callable<Integer> {
           "Without -D" + Nd4jRuntime.THREADS_PROPERTY + ", each gets the cores divided by Q."})
   int parallel;
 
+  @Option(names = "--spark-master", paramLabel = "URL",
+      description = {"Run the search's fine-tunes as Spark tasks on this master (local[2], spark://host:7077, yarn, ...);",
+          "each executor rebuilds the pruned model from the same files, so they must be readable there.",
+          "Needs Spark on the classpath (spark-submit, or -Dexec.classpathScope=compile with exec:java)."})
+  String sparkMaster;
+
   @Override
   public Integer call() {
     validateArguments();
     PrintWriter err = spec.commandLine().getErr();
     try {
       return execute();
+    } catch (RunPipeline.OptionException e) {
+      throw usage(e.getMessage());
     } catch (IOException | RankAdaptorException | IllegalArgumentException | IllegalStateException e) {
       err.println("error: " + e.getMessage());
       err.flush();
@@ -238,8 +220,10 @@ final class RunCommand implements Callable<Integer> {
     if (!(ratio > 0 && ratio < 1) && prune != Prune.none) {
       throw usage("--ratio must be in (0, 1), got " + ratio);
     }
-    if (layers != null && !RANGE.matcher(layers).matches()) {
-      throw usage("--layers must look like A..B (0-based, inclusive), got '" + layers + "'");
+    try {
+      pipeline().checkOptions();
+    } catch (RunPipeline.OptionException e) {
+      throw usage(e.getMessage());
     }
     for (String[] positive : new String[][] {
         {"--evaluations", Integer.toString(evaluations)}, {"--source-configs", Integer.toString(sourceConfigs)},
@@ -252,8 +236,8 @@ final class RunCommand implements Callable<Integer> {
     if (parallel < 1) {
       throw usage("--parallel must be at least 1, got " + parallel);
     }
-    if (parallel > 1 && method == Method.adalora) {
-      throw usage("--parallel runs a search's fine-tunes at once; --method adalora runs one recovery");
+    if ((parallel > 1 || sparkMaster != null) && method == Method.adalora) {
+      throw usage("--parallel and --spark-master run a search's fine-tunes at once; --method adalora runs one recovery");
     }
     if (steps < 0) {
       throw usage("--steps must not be negative, got " + steps);
@@ -319,105 +303,51 @@ final class RunCommand implements Callable<Integer> {
       int cores = Runtime.getRuntime().availableProcessors();
       System.setProperty(Nd4jRuntime.THREADS_PROPERTY, Integer.toString(Math.max(1, cores / parallel)));
     }
-    err.println("loading " + model);
-    err.flush();
-    LlamaModel original = Files.isDirectory(model)
-        ? LlamaCheckpoints.load(model, DataType.FLOAT)
-        : LlamaModel.fromLlama2c(Llama2cCheckpoint.read(model), DataType.FLOAT);
-    Tokenizer tok = loadTokenizer(original);
-    int n = original.config().nLayers();
-    int[] range = layerRange(n);
+    RunPipeline pipeline = pipeline();
+    RunPipeline.Prepared prepared = pipeline.prepare(err);
+    try {
+      return search(pipeline, prepared, out, err);
+    } finally {
+      prepared.close();
+    }
+  }
 
-    TrainingData data;
-    RecoverySettings settings = recoveryPreset.equals("paper") ? RecoverySettings.paper() : RecoverySettings.tiny();
-    if (steps > 0) {
-      settings = settings.withMaxSteps(steps);
-    }
-    int cutoff = Math.min(settings.cutoffLength(), original.config().maxSeqLen());
-    if (isJson(recoveryData)) {
-      data = AlpacaData.load(recoveryData, tok, cutoff);
-    } else {
-      data = TextWindows.of(TextFiles.read(recoveryData, lineEndings()), tok, cutoff, cutoff);
-    }
-    if (data.size() <= validation) {
-      String hint = isJson(recoveryData)
-          ? "; Alpaca records whose prompt alone fills the cutoff of " + cutoff + " tokens leave nothing to learn and "
-              + "are dropped: --recovery paper cuts at " + RecoverySettings.paper().cutoffLength() + " tokens"
-          : "";
-      throw new IllegalArgumentException(recoveryData + " gives " + data.size()
-          + " examples, not more than the " + validation + " held out for validation (--validation)" + hint);
-    }
-    TrainingData.Split split = data.split(validation, seed);
+  /** The options that decide the model, data and evaluation, as a value a Spark executor can rebuild. */
+  RunPipeline pipeline() {
+    return new RunPipeline(model.toAbsolutePath().toString(), tokenizer == null ? null : tokenizer.toAbsolutePath()
+        .toString(), prune, ratio, layers, importance, calibrationSamples, recoveryData.toAbsolutePath().toString(),
+        validation, target.zeroShot().map(t -> t.id()).orElse(TaskSpec.PERPLEXITY) + ":"
+            + target.file().toAbsolutePath(), keepLineEndings, recoveryPreset, steps, evalTokens, evalItems, seed,
+        Arrays.stream(ranks).boxed().toList());
+  }
 
-    LlamaModel pruned;
-    String report = null;
-    RankSpace.Builder space;
-    switch (prune) {
-      case width -> {
-        Importance criterion = widthImportance();
-        CalibrationSet calibration = criterion.needsGradients() ? calibration(split.train(), 64) : null;
-        err.println("width pruning " + ratio + " of the parameters in layers " + range[0] + ".." + range[1]);
-        err.flush();
-        WidthPruningResult r = WidthPruner.prune(original, calibration,
-            new WidthPruningSettings(criterion, GroupReduction.SUM, range[0], range[1], ratio, seed));
-        pruned = r.model();
-        report = r.report().toJson();
-        space = RankSpace.builder(n).candidates(ranks).searchLayers(range[0], range[1]);
-      }
-      case depth -> {
-        int blocks = Math.max(1, (int) Math.round(ratio * n));
-        err.println("depth pruning " + blocks + " of " + n + " blocks from layers " + range[0] + ".." + range[1]);
-        err.flush();
-        DepthPruningResult r = DepthPruner.prune(original, calibration(split.train(), 128),
-            new DepthPruningSettings(depthImportance(), blocks, range[0], n - 1 - range[1]));
-        pruned = r.model();
-        report = r.report().toJson();
-        space = RankSpace.builder(pruned.config().nLayers()).candidates(ranks);
-      }
-      default -> {
-        pruned = original;
-        space = RankSpace.builder(n).candidates(ranks);
-        if (layers != null) {
-          space.searchLayers(range[0], range[1]);
-        }
-      }
-    }
-    RankSpace rankSpace = space.build();
-    // Checked before anything is allocated: a rank above a layer's smallest projection dimension buys nothing.
-    for (int l : rankSpace.searchedLayers()) {
-      int max = LoraAdapters.maxRank(pruned.config(), l, settings.targets());
-      int highest = rankSpace.candidates(l).stream().mapToInt(Integer::intValue).max().orElse(0);
-      if (highest > max) {
-        throw new IllegalArgumentException("--ranks: rank " + highest + " exceeds layer " + l
-            + "'s smallest projection dimension " + max + " after pruning; give ranks up to " + max);
-      }
-    }
-
-    Evaluator<RecoveredModel> targetEvaluator = evaluator(target, tok);
+  private int search(RunPipeline pipeline, RunPipeline.Prepared prepared, PrintWriter out, PrintWriter err)
+      throws IOException {
+    LlamaModel pruned = prepared.pruned();
+    RankSpace rankSpace = prepared.space();
+    RecoverySettings settings = prepared.settings();
+    TrainingData data = prepared.data();
+    TrainingData.Split split = prepared.split();
+    String report = prepared.pruningReport();
+    Tokenizer tok = prepared.tokenizer();
+    Evaluator<RecoveredModel> targetEvaluator = prepared.targetEvaluator();
     Path storeFile = store != null ? store : outputDir.resolve("observations.jsonl");
     if (method == Method.adalora) {
       try (ObservationStore observations = ObservationStore.open(storeFile)) {
         AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations, seed,
             outputDir, merge, Map.of("model", model.toAbsolutePath().toString(), "prune", prune.name(),
                 "target", target.toString(), "recoveryDataFingerprint", data.fingerprint()), out, err);
-      } finally {
-        if (tok instanceof HfTokenizer hf) {
-          hf.close();
-        }
       }
       return 0;
     }
-    LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(settings)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+    LoraRecoveryRunner runner = prepared.runner(new SearchConsole.Progress(err));
     MlpConfig paperMlp = MlpConfig.paper();
     PerformanceModel performance = predictor == Predictor.ridge
         ? new BayesianRidgeModel(rankSpace)
         : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seed)
             .withMeta(metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
     try (ObservationStore observations = ObservationStore.open(storeFile);
-        EvaluationExecutor executor = parallel > 1 ? EvaluationExecutor.threads(parallel) : EvaluationExecutor.sequential()) {
+        EvaluationExecutor executor = executor(pipeline)) {
       PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
           .space(rankSpace)
           .sourceConfigurations(sourceConfigs)
@@ -441,17 +371,29 @@ final class RunCommand implements Callable<Integer> {
       if (report != null) {
         search.pruningReport(report);
       }
+      if (sparkMaster != null) {
+        search.setting("sparkMaster", sparkMaster);
+      }
       for (TaskSpec s : sources) {
-        search.source(evaluator(s, tok));
+        search.source(pipeline.evaluator(s, tok));
       }
       PrunedSearchResult result = search.build().run();
       printTable(out, rankSpace, result);
-    } finally {
-      if (tok instanceof HfTokenizer hf) {
-        hf.close();
-      }
     }
     return 0;
+  }
+
+  /** Threads, Spark or one at a time. */
+  private EvaluationExecutor executor(RunPipeline pipeline) {
+    if (sparkMaster != null) {
+      try {
+        return SparkRun.executor(sparkMaster, pipeline, parallel);
+      } catch (NoClassDefFoundError e) {
+        throw new IllegalStateException("--spark-master needs Spark on the classpath: submit with spark-submit, or "
+            + "run through Maven with -Dexec.classpathScope=compile (" + e.getMessage() + " is missing)", e);
+      }
+    }
+    return parallel > 1 ? EvaluationExecutor.threads(parallel) : EvaluationExecutor.sequential();
   }
 
   /** An AdaLoRA runner with the options' settings; unset schedule steps take the defaults' shares. */
@@ -463,83 +405,6 @@ final class RunCommand implements Callable<Integer> {
     AdaLoraSettings defaults = builder.build().adaLoraSettings();
     return builder.adaLora(defaults.withRanks(initR, targetR).withSchedule(
         tinit >= 0 ? tinit : defaults.tinit(), tfinal >= 0 ? tfinal : defaults.tfinal(), deltaT)).build();
-  }
-
-  private Tokenizer loadTokenizer(LlamaModel original) throws IOException {
-    Path file = tokenizer != null ? tokenizer : model.resolve("tokenizer.json");
-    if (isJson(file) || Files.isDirectory(file)) {
-      return HfTokenizer.load(file);
-    }
-    return Llama2cTokenizer.read(file, original.config().vocabSize());
-  }
-
-  private int[] layerRange(int n) {
-    if (layers == null) {
-      return new int[] {0, n - 1};
-    }
-    Matcher m = RANGE.matcher(layers);
-    m.matches();
-    int a = Integer.parseInt(m.group(1));
-    int b = Integer.parseInt(m.group(2));
-    if (a > b || b >= n) {
-      throw usage("--layers " + layers + " is not a range within the model's layers 0.." + (n - 1));
-    }
-    return new int[] {a, b};
-  }
-
-  private Importance widthImportance() {
-    return switch (importance.toLowerCase(Locale.ROOT)) {
-      case "taylor" -> Importance.ELEMENT1;
-      case "taylor2" -> Importance.ELEMENT2;
-      case "vector" -> Importance.VECTOR;
-      case "l2" -> Importance.L2;
-      case "random" -> Importance.RANDOM;
-      default -> throw usage("--importance for width pruning is taylor, taylor2, vector, l2 or random, got '"
-          + importance + "'");
-    };
-  }
-
-  private BlockImportance depthImportance() {
-    return switch (importance.toLowerCase(Locale.ROOT)) {
-      case "taylor" -> BlockImportance.TAYLOR;
-      case "ppl" -> BlockImportance.PPL;
-      default -> throw usage("--importance for depth pruning is taylor or ppl, got '" + importance + "'");
-    };
-  }
-
-  /** Calibration windows drawn (seeded) from the recovery's training tokens, so no extra file is needed. */
-  private CalibrationSet calibration(TrainingData train, int length) {
-    int[] all = train.examples().stream().flatMapToInt(e -> Arrays.stream(e.tokens())).toArray();
-    if (all.length < length) {
-      throw new IllegalArgumentException("the recovery data has " + all.length
-          + " tokens, fewer than one calibration sample of " + length);
-    }
-    SplittableRandom random = new SplittableRandom(seed);
-    int[][] samples = new int[calibrationSamples][];
-    for (int i = 0; i < samples.length; i++) {
-      int start = random.nextInt(all.length - length + 1);
-      samples[i] = Arrays.copyOfRange(all, start, start + length);
-    }
-    return CalibrationSet.of(samples);
-  }
-
-  private Evaluator<RecoveredModel> evaluator(TaskSpec task, Tokenizer tok) throws IOException {
-    if (task.zeroShot().isPresent()) {
-      return RecoveredEvaluators.zeroShot(task.zeroShot().get(),
-          TaskLoaders.llmAdapters(task.file(), task.zeroShot().get()), tok, evalItems, seed);
-    }
-    String text = isJson(task.file())
-        ? RecoveredEvaluators.alpacaText(AlpacaData.read(task.file()))
-        : TextFiles.read(task.file(), lineEndings());
-    return RecoveredEvaluators.perplexity(task.taskId(), text, tok, 128, evalTokens);
-  }
-
-  private TextFiles.LineEndings lineEndings() {
-    return keepLineEndings ? TextFiles.LineEndings.KEEP : TextFiles.LineEndings.NORMALIZE;
-  }
-
-  private static boolean isJson(Path file) {
-    return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
   }
 
   private void printTable(PrintWriter out, RankSpace space, PrunedSearchResult result) {

@@ -148,6 +148,35 @@ class RunCommandTest {
   }
 
   @Test
+  void twoFineTunesAtOnceOnThreadsAndOnALocalSparkMasterGiveOneTrace() throws IOException {
+    List<JsonNode> traces = new ArrayList<>();
+    for (String[] executor : new String[][] {{"--parallel", "2"}, {"--parallel", "2", "--spark-master", "local[2]"}}) {
+      Path out = dir.resolve("parallel-" + executor.length);
+      List<String> args = tiny(out, "--prune", "width", "--ratio", "0.2", "--layers", "1..3",
+          "--target", "ppl:" + heldOut, "--evaluations", "6", "--predictor", "ridge", "--protocol", "paper");
+      args.addAll(List.of(executor));
+      CommandRun run = CommandRun.execute(args.toArray(String[]::new));
+      assertThat(run.exitCode()).as(run.err()).isZero();
+      JsonNode result = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+      traces.add(result.path("trace"));
+      JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+      assertThat(provenance.path("settings").path("parallel").asText()).isEqualTo("2");
+    }
+    assertThat(traces.get(1)).hasSize(traces.get(0).size());
+    for (int i = 0; i < traces.get(0).size(); i++) {
+      JsonNode threads = traces.get(0).get(i);
+      JsonNode spark = traces.get(1).get(i);
+      assertThat(spark.path("config").asText()).isEqualTo(threads.path("config").asText());
+      assertThat(spark.path("batch").asInt()).isEqualTo(threads.path("batch").asInt());
+      assertThat(spark.path("measured").asDouble()).isEqualTo(threads.path("measured").asDouble());
+    }
+    // Some batch ran two fine-tunes at once.
+    List<Integer> batches = new ArrayList<>();
+    traces.get(0).forEach(r -> batches.add(r.path("batch").asInt()));
+    assertThat(batches.stream().distinct().count()).isLessThan(batches.size());
+  }
+
+  @Test
   void depthPrunesAndSearchesTheShorterModel() throws IOException {
     Path out = dir.resolve("depth");
     CommandRun run = CommandRun.execute(tiny(out, "--prune", "depth", "--ratio", "0.2", "--layers", "1..3", "--importance", "ppl",
