@@ -281,8 +281,11 @@ final class Search<M> {
     if (pair.size() < 2 || trace.size() + missing.size() > spec.maxEvaluations()) {
       return;
     }
-    evaluate(missing.stream().map(c -> new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN))
-        .toList());
+    List<Planned> planned = missing.stream()
+        .map(c -> new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN)).toList();
+    for (int from = 0; from < planned.size(); from += spec.batchSize()) {
+      evaluate(planned.subList(from, Math.min(planned.size(), from + spec.batchSize())));
+    }
   }
 
   /**

@@ -118,6 +118,9 @@ class BatchSearchTest {
             new PairedObjective(shape::trueScore, 0.05, 0.01), new PairedObjective(shape::trueScore, 0.05, 0.01))
         .seed(4).maxEvaluations(16).stoppingRule(StoppingRule.never()).build());
     assertThat(trace(one)).isEqualTo(trace(defaults));
+    assertThat(one.trace()).extracting(IterationRecord::batch)
+        .as("with batches of one, every fine-tune is its own batch")
+        .isEqualTo(IntStream.range(0, one.trace().size()).boxed().toList());
     assertThat(trace(batched)).isNotEqualTo(trace(one));
   }
 
