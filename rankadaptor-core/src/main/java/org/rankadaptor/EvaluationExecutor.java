@@ -20,8 +20,9 @@ public interface EvaluationExecutor extends AutoCloseable {
    * Runs every fine-tune of a batch and hands each observation to {@code finished} as soon as it is
    * known, on the calling thread, one at a time, in any order. Returns once every fine-tune has finished.
    * A fine-tune whose runner throws something other than a {@link RecoveryFailedException} stops the
-   * batch: the executor starts nothing more, still hands over what finishes (so that the search can
-   * store it), then throws that exception.
+   * batch: the executor starts nothing more where it still can, hands over what finishes (so that the
+   * search can store it), then throws that exception. An interrupt of the calling thread likewise ends
+   * the batch with an exception, the interrupt flag set.
    *
    * @param batch distinct fine-tunes of one task
    * @param runner the searching process's runner, for executors that run in this process

@@ -114,17 +114,23 @@ final class Search<M> {
         reason = StopReason.TIME_BUDGET;
         break;
       }
+      // The anchor needs only room in the budget; a warm-up configuration needs room for exploration too.
+      // A batch that meets a limit ends there, and the limit is looked at again once it has run.
       int left = explorationLeft();
+      int warmups = 0;
       List<RankConfig> batch = new ArrayList<>();
       while (batch.size() < spec.batchSize() && next < initial.size()) {
         RankConfig config = initial.get(next);
         boolean isAnchor = spec.anchor().isPresent() && config.equals(spec.anchor().get());
-        int planned = trace.size() + batch.size();
-        if (isAnchor ? planned >= spec.maxEvaluations() : left - batch.size() <= 0 || planned >= spec.maxEvaluations()) {
-          reason = StopReason.EVALUATION_BUDGET;
+        boolean fits = trace.size() + batch.size() < spec.maxEvaluations() && (isAnchor || warmups < left);
+        if (!fits) {
+          if (batch.isEmpty()) {
+            reason = StopReason.EVALUATION_BUDGET;
+          }
           break;
         }
         batch.add(config);
+        warmups += isAnchor ? 0 : 1;
         next++;
       }
       if (!batch.isEmpty()) {

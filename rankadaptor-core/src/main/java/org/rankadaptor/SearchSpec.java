@@ -311,7 +311,8 @@ public final class SearchSpec<M> {
      * Thompson sampling, or the {@code q} best by a deterministic acquisition such as the greedy default.
      * Exploration, the noise replicates and the confirmation stage all run in batches of up to {@code q};
      * the choices depend only on finished batches, so a seed gives the same trace whatever the completion
-     * order. A batch never takes the search past its budget.
+     * order. A batch never takes the search past its budget. Stopping rules look at iterations, not
+     * fine-tunes: the paper's compares prediction and measurement of each batch's first choice.
      */
     public Builder<M> batchSize(int q) {
       checkArgument(q >= 1, "the batch size must be >= 1, got %s", q);

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
@@ -56,16 +57,30 @@ final class ThreadPoolEvaluationExecutor implements EvaluationExecutor {
       }));
     }
     Throwable first = null;
-    for (int i = 0; i < futures.size(); i++) {
+    boolean interrupted = false;
+    for (int remaining = futures.size(); remaining > 0; ) {
+      Future<Observation> next;
+      try {
+        next = done.take();
+      } catch (InterruptedException e) {
+        // Fine-tunes do not stop when interrupted: start nothing more, and wait for the running ones so
+        // that what they measure is handed over (and stored) before the caller hears of the interrupt.
+        interrupted = true;
+        stopping.set(true);
+        continue;
+      }
+      remaining--;
       Observation observation;
       try {
-        observation = done.take().get();
-      } catch (InterruptedException e) {
-        futures.forEach(f -> f.cancel(true));
-        Thread.currentThread().interrupt();
-        throw new RankAdaptorException("interrupted while " + (futures.size() - i) + " fine-tune(s) ran", e);
+        observation = next.get();
       } catch (ExecutionException e) {
         first = keepFirst(first, e.getCause());
+        continue;
+      } catch (CancellationException e) {
+        first = keepFirst(first, new RankAdaptorException("the executor was closed while a batch ran", e));
+        continue;
+      } catch (InterruptedException e) {
+        interrupted = true; // cannot happen on a finished future; kept for the caller
         continue;
       }
       if (observation == null) {
@@ -77,6 +92,11 @@ final class ThreadPoolEvaluationExecutor implements EvaluationExecutor {
         stopping.set(true);
         first = keepFirst(first, e);
       }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      first = keepFirst(new RankAdaptorException("interrupted; the fine-tunes that were running finished and were "
+          + "handed over"), first);
     }
     if (first instanceof RuntimeException r) {
       throw r;
@@ -93,7 +113,7 @@ final class ThreadPoolEvaluationExecutor implements EvaluationExecutor {
     if (first == null) {
       return next;
     }
-    if (next != first) {
+    if (next != null && next != first) {
       first.addSuppressed(next);
     }
     return first;
@@ -109,8 +129,13 @@ final class ThreadPoolEvaluationExecutor implements EvaluationExecutor {
     return "threads(" + threads + ")";
   }
 
+  /** Stops the threads; fine-tunes not yet started are cancelled, and a batch still running says so. */
   @Override
   public void close() {
-    pool.shutdownNow();
+    for (Runnable queued : pool.shutdownNow()) {
+      if (queued instanceof Future<?> future) {
+        future.cancel(false);
+      }
+    }
   }
 }

@@ -142,6 +142,23 @@ class BatchSearchTest {
     assertThat(outOfOrder).isTrue();
   }
 
+  @Test
+  void warmUpConfigurationsFillBatchesAndExplorationFollows() {
+    DemoObjective shape = DemoObjective.create(SPACE, 26);
+    for (boolean anchor : new boolean[] {true, false}) {
+      SearchSpec.Builder<PairedObjective.Run> b = spec(new PairedObjective(shape::trueScore, 0.05, 0.01), 8, 4)
+          .warmupEvaluations(3).maxEvaluations(20);
+      if (!anchor) {
+        b.noAnchor();
+      }
+      SearchResult result = RankAdaptor.search(b.build());
+      assertThat(result.trace().stream().filter(r -> r.phase() == SearchPhase.INITIALIZATION).count())
+          .as("anchor %s: the warm-up ran whole", anchor).isEqualTo(anchor ? 4 : 3);
+      assertThat(result.trace()).as("anchor %s: exploration followed the warm-up", anchor)
+          .anySatisfy(r -> assertThat(r.phase()).isEqualTo(SearchPhase.ITERATION));
+    }
+  }
+
   @Property(tries = 40)
   void aBatchNeverTakesTheSearchPastItsBudget(@ForAll @IntRange(min = 1, max = 5) int q,
       @ForAll @IntRange(min = 3, max = 13) int budget, @ForAll @IntRange(min = 0, max = 3) long seed) {
@@ -251,6 +268,47 @@ class BatchSearchTest {
       assertThat(o.failure()).contains("NaN");
     });
     assertThat(started.get()).isEqualTo(2);
+  }
+
+  @Test
+  void anInterruptStartsNothingMoreAndHandsOverTheRunningFineTuneFirst() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger started = new AtomicInteger();
+    RecoveryRunner<RankConfig> runner = (config, seed) -> {
+      started.incrementAndGet();
+      running.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS); // a fine-tune does not stop when interrupted
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return config;
+    };
+    List<Observation> got = new ArrayList<>();
+    List<Throwable> thrown = new ArrayList<>();
+    boolean[] flagSet = new boolean[1];
+    try (EvaluationExecutor one = EvaluationExecutor.threads(1)) {
+      Thread caller = new Thread(() -> {
+        try {
+          one.run(List.of(fineTune(RankConfig.of(2), 1), fineTune(RankConfig.of(4), 1), fineTune(RankConfig.of(6), 1)),
+              runner, scoring(RankConfig::totalRank), got::add);
+        } catch (RuntimeException e) {
+          thrown.add(e);
+          flagSet[0] = Thread.currentThread().isInterrupted();
+        }
+      });
+      caller.start();
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      caller.interrupt();
+      Thread.sleep(100);
+      release.countDown();
+      caller.join(10_000);
+    }
+    assertThat(got).extracting(Observation::score).containsExactly(2.0);
+    assertThat(started.get()).isEqualTo(1);
+    assertThat(thrown).singleElement().satisfies(e -> assertThat(e).hasMessageContaining("interrupted"));
+    assertThat(flagSet[0]).isTrue();
   }
 
   @Test

@@ -47,47 +47,50 @@ final class StoredMeasurements {
     List<Observation> out = new ArrayList<>();
     RecoveredModel recovered = null;
     RecoveryFailedException failure = null;
-    for (Evaluator<RecoveredModel> evaluator : evaluators) {
-      Optional<Observation> stored = stored(recoveries, evaluator, config, seed);
-      if (stored.isPresent()) {
-        out.add(stored.get());
-        continue;
-      }
-      long start = System.nanoTime();
-      if (recovered == null && failure == null) {
-        if (available != null && recoveries == runner && available.config().equals(config) && seed == recoverySeed) {
-          recovered = available;
-        } else {
-          try {
-            if (recoveries != runner) {
-              otherRecoveries++; // the caching runner counts its own
+    try {
+      for (Evaluator<RecoveredModel> evaluator : evaluators) {
+        Optional<Observation> stored = stored(recoveries, evaluator, config, seed);
+        if (stored.isPresent()) {
+          out.add(stored.get());
+          continue;
+        }
+        long start = System.nanoTime();
+        if (recovered == null && failure == null) {
+          if (available != null && recoveries == runner && available.config().equals(config) && seed == recoverySeed) {
+            recovered = available;
+          } else {
+            try {
+              if (recoveries != runner) {
+                otherRecoveries++; // the caching runner counts its own
+              }
+              recovered = recoveries.recover(config, seed);
+            } catch (RecoveryFailedException e) {
+              failure = e;
             }
-            recovered = recoveries.recover(config, seed);
-          } catch (RecoveryFailedException e) {
-            failure = e;
           }
         }
-      }
-      Map<String, String> settings = new TreeMap<>(Map.of("search.seed", Long.toString(searchSeed), "role", role));
-      if (recovered != null) {
-        settings.put("adapterParameters", Long.toString(recovered.adapters().parameterCount()));
-        for (String learned : List.of("learnedRanks", "layerRanks", "lr")) {
-          String value = recovered.provenance().settings().get(learned);
-          if (value != null) {
-            settings.put(learned, value);
+        Map<String, String> settings = new TreeMap<>(Map.of("search.seed", Long.toString(searchSeed), "role", role));
+        if (recovered != null) {
+          settings.put("adapterParameters", Long.toString(recovered.adapters().parameterCount()));
+          for (String learned : List.of("learnedRanks", "layerRanks", "lr")) {
+            String value = recovered.provenance().settings().get(learned);
+            if (value != null) {
+              settings.put(learned, value);
+            }
           }
         }
+        Provenance provenance = new Provenance(seed, recoveries.fingerprint(), evaluator.fingerprint(), settings);
+        Observation observation = failure != null
+            ? Observation.failed(evaluator.taskId(), config, failure.getMessage(), seconds(start), provenance)
+            : Observation.succeeded(evaluator.taskId(), config, evaluator.evaluate(recovered), seconds(start),
+                provenance);
+        store.append(observation);
+        out.add(observation);
       }
-      Provenance provenance = new Provenance(seed, recoveries.fingerprint(), evaluator.fingerprint(), settings);
-      Observation observation = failure != null
-          ? Observation.failed(evaluator.taskId(), config, failure.getMessage(), seconds(start), provenance)
-          : Observation.succeeded(evaluator.taskId(), config, evaluator.evaluate(recovered), seconds(start),
-              provenance);
-      store.append(observation);
-      out.add(observation);
-    }
-    if (recovered != null && recovered != available) {
-      recoveries.release(recovered);
+    } finally {
+      if (recovered != null && recovered != available) {
+        recoveries.release(recovered); // the caching runner counts its users
+      }
     }
     return out;
   }

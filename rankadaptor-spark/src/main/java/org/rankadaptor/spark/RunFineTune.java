@@ -1,8 +1,8 @@
 package org.rankadaptor.spark;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.resource.ResourceInformation;
@@ -16,8 +16,12 @@ import org.rankadaptor.Observation;
 final class RunFineTune implements Function<FineTune, Observation> {
   private static final long serialVersionUID = 1L;
 
-  /** Runner and evaluator built on this JVM, by setup. */
-  private static final Map<FineTuneSetup<?>, FineTuneSetup.Built<?>> BUILT = new ConcurrentHashMap<>();
+  /**
+   * What this JVM built, for one setup at a time (a new setup replaces the old, so that models do not pile
+   * up), by the GPU it was built on ("" without one): arrays stay on the device they were made on.
+   */
+  private static final Map<String, FineTuneSetup.Built<?>> BUILT = new HashMap<>();
+  private static FineTuneSetup<?> builtFor;
 
   private final FineTuneSetup<?> setup;
 
@@ -27,14 +31,26 @@ final class RunFineTune implements Function<FineTune, Observation> {
 
   @Override
   public Observation call(FineTune fineTune) {
+    String device = "";
     TaskContext task = TaskContext.get();
     if (task != null) {
       ResourceInformation gpu = task.resourcesJMap().get("gpu");
       if (gpu != null && gpu.addresses().length > 0) {
-        setup.bindDevice(gpu.addresses()[0]);
+        device = gpu.addresses()[0];
+        setup.bindDevice(device);
       }
     }
-    return run(BUILT.computeIfAbsent(setup, FineTuneSetup::build), fineTune);
+    return run(built(setup, device), fineTune);
+  }
+
+  private static FineTuneSetup.Built<?> built(FineTuneSetup<?> setup, String device) {
+    synchronized (BUILT) {
+      if (!setup.equals(builtFor)) {
+        BUILT.clear();
+        builtFor = setup;
+      }
+      return BUILT.computeIfAbsent(device, d -> setup.build());
+    }
   }
 
   private static <M> Observation run(FineTuneSetup.Built<M> built, FineTune fineTune) {

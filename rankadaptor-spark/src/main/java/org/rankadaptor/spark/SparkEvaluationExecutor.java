@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>Failures: a task that throws is retried by Spark ({@code spark.task.maxFailures}); a recovery that
  * diverges ({@code RecoveryFailedException}) is not an error but a failed observation, recorded as it is
  * locally. A task that still fails after its retries stops the batch once the others have finished and
- * been handed over; the search stops, and run again over the same store it resumes.
+ * been handed over (Spark runs every job of a batch it was given); the search stops, and run again over
+ * the same store it resumes. An interrupt cancels the batch's jobs: what they were computing is lost,
+ * what finished before is stored.
  *
  * <pre>{@code
  * JavaSparkContext spark = new JavaSparkContext(new SparkConf().setAppName("rankadaptor"));
@@ -49,6 +52,8 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
 
   /** How often the driver looks for finished jobs. */
   private static final long POLL_MILLIS = 50;
+
+  private static final AtomicLong BATCHES = new AtomicLong();
 
   private final JavaSparkContext context;
   private final FineTuneSetup<?> setup;
@@ -77,13 +82,32 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
   @Override
   public <M> void run(List<FineTune> batch, RecoveryRunner<M> runner, Evaluator<M> evaluator,
       Consumer<Observation> finished) {
+    // One job group per batch, so that an interrupt or a failure to submit cancels exactly its jobs.
+    String group = "rankadaptor-batch-" + BATCHES.incrementAndGet();
+    context.setJobGroup(group, "rankadaptor: a batch of " + batch.size() + " fine-tune(s)", true);
+    try {
+      collect(submit(batch), finished);
+    } catch (RuntimeException | Error e) {
+      context.cancelJobGroup(group);
+      throw e;
+    } finally {
+      context.clearJobGroup();
+    }
+  }
+
+  private Map<FineTune, JavaFutureAction<List<Observation>>> submit(List<FineTune> batch) {
     Map<FineTune, JavaFutureAction<List<Observation>>> running = new LinkedHashMap<>();
     for (FineTune fineTune : batch) {
       context.setJobDescription("rankadaptor " + fineTune.taskId() + ": " + fineTune.config().format()
           + " with recovery seed " + fineTune.seed());
       running.put(fineTune, context.parallelize(List.of(fineTune), 1).map(new RunFineTune(setup)).collectAsync());
     }
-    context.setJobDescription(null);
+    return running;
+  }
+
+  /** Hands each observation over as its job finishes; a failed job stops the batch once the others are in. */
+  private static void collect(Map<FineTune, JavaFutureAction<List<Observation>>> running,
+      Consumer<Observation> finished) {
     RuntimeException first = null;
     while (!running.isEmpty()) {
       List<FineTune> done = new ArrayList<>();
@@ -93,8 +117,7 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
         }
         done.add(e.getKey());
         try {
-          Observation observation = e.getValue().get().get(0);
-          finished.accept(observation);
+          finished.accept(e.getValue().get().get(0));
         } catch (ExecutionException ex) {
           RankAdaptorException failure = new RankAdaptorException("the fine-tune of " + e.getKey().config().format()
               + " with recovery seed " + e.getKey().seed() + " failed on Spark after its retries: "
@@ -102,7 +125,6 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
           log.warn("{}", failure.getMessage());
           first = keepFirst(first, failure);
         } catch (InterruptedException ex) {
-          running.values().forEach(f -> f.cancel(true));
           Thread.currentThread().interrupt();
           throw new RankAdaptorException("interrupted while " + running.size() + " fine-tune(s) ran on Spark", ex);
         } catch (RuntimeException ex) {
