@@ -40,7 +40,8 @@ import picocli.CommandLine.Option;
     description = {
         "Times the same search (stories260K test bed, default protocol, Bayesian ridge model) with one fine-tune at a",
         "time and with batches of two run on threads and on a local Spark master, every recovery on one thread,",
-        "repeated and interleaved. Writes report.md and parallel.json."},
+        "repeated and interleaved. Writes report.md and parallel.json. Needs Spark on the classpath (-Pspark with",
+        "exec:java, and the JVM options in spark-java17.options)."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file, a search or Spark failed (the message says which)", "2:invalid arguments"})
 final class ParallelCommand implements Callable<Integer> {

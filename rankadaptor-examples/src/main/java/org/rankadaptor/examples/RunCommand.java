@@ -195,7 +195,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--spark-master", paramLabel = "URL",
       description = {"Run the search's fine-tunes as Spark tasks on this master (local[2], spark://host:7077, yarn, ...);",
           "each executor rebuilds the pruned model from the same files, so they must be readable there.",
-          "Needs Spark on the classpath (spark-submit, or -Dexec.classpathScope=compile with exec:java)."})
+          "Needs Spark on the classpath (spark-submit, or -Pspark with exec:java)."})
   String sparkMaster;
 
   @Override
@@ -386,12 +386,7 @@ final class RunCommand implements Callable<Integer> {
   /** Threads, Spark or one at a time. */
   private EvaluationExecutor executor(RunPipeline pipeline) {
     if (sparkMaster != null) {
-      try {
-        return SparkRun.executor(sparkMaster, pipeline, parallel);
-      } catch (NoClassDefFoundError e) {
-        throw new IllegalStateException("--spark-master needs Spark on the classpath: submit with spark-submit, or "
-            + "run through Maven with -Dexec.classpathScope=compile (" + e.getMessage() + " is missing)", e);
-      }
+      return SparkRun.executor(sparkMaster, pipeline, parallel);
     }
     return parallel > 1 ? EvaluationExecutor.threads(parallel) : EvaluationExecutor.sequential();
   }

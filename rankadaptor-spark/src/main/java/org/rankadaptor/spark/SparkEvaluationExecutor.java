@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.rankadaptor.EvaluationExecutor;
@@ -56,11 +57,14 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
   private static final AtomicLong BATCHES = new AtomicLong();
 
   private final JavaSparkContext context;
+  private final boolean ownsContext;
   private final FineTuneSetup<?> setup;
   private final int parallelism;
 
-  private SparkEvaluationExecutor(JavaSparkContext context, FineTuneSetup<?> setup, int parallelism) {
+  private SparkEvaluationExecutor(JavaSparkContext context, boolean ownsContext, FineTuneSetup<?> setup,
+      int parallelism) {
     this.context = Objects.requireNonNull(context, "context");
+    this.ownsContext = ownsContext;
     this.setup = Objects.requireNonNull(setup, "setup");
     if (parallelism < 1) {
       throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
@@ -76,7 +80,24 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
    *     informs logs and provenance, the batch size itself is the search's
    */
   public static SparkEvaluationExecutor create(JavaSparkContext context, FineTuneSetup<?> setup, int parallelism) {
-    return new SparkEvaluationExecutor(context, setup, parallelism);
+    return new SparkEvaluationExecutor(context, false, setup, parallelism);
+  }
+
+  /**
+   * An executor over a Spark context of its own on {@code master} ({@code local[2]},
+   * {@code spark://host:7077}, {@code yarn}, or whatever {@code spark-submit} set when {@code master} is
+   * null), stopped when the executor is closed. Callers need no Spark type: a command line can offer
+   * Spark without compiling against it.
+   *
+   * @throws NoClassDefFoundError when Spark is not on the classpath
+   */
+  public static SparkEvaluationExecutor start(String master, String appName, FineTuneSetup<?> setup,
+      int parallelism) {
+    SparkConf conf = new SparkConf().setAppName(appName).setIfMissing("spark.ui.showConsoleProgress", "false");
+    if (master != null) {
+      conf.setMaster(master);
+    }
+    return new SparkEvaluationExecutor(new JavaSparkContext(conf), true, setup, parallelism);
   }
 
   @Override
@@ -169,5 +190,13 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
   @Override
   public String describe() {
     return "spark(" + context.master() + ", " + parallelism + ")";
+  }
+
+  /** Stops the Spark context if the executor started it; a context given to {@link #create} stays open. */
+  @Override
+  public void close() {
+    if (ownsContext) {
+      context.stop();
+    }
   }
 }
