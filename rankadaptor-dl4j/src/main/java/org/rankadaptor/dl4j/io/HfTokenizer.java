@@ -25,6 +25,24 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
   private static final String OFFLINE_PROPERTY = "ai.djl.offline";
 
+  /** The optional dependency that reads tokenizer.json. */
+  static final String DJL_TOKENIZER = "ai.djl.huggingface.tokenizers.HuggingFaceTokenizer";
+  static final String DJL_ARTIFACT = "ai.djl.huggingface:tokenizers:0.36.0";
+
+  /**
+   * Checks that an optional dependency is on the class path, before any of its classes is touched.
+   *
+   * @throws IllegalStateException naming the artifact to add when it is not
+   */
+  static void requireClass(String className, String artifact) {
+    try {
+      Class.forName(className, false, HfTokenizer.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new IllegalStateException("reading a tokenizer.json needs the optional dependency " + artifact
+          + " beside rankadaptor-dl4j; llama2.c tokenizers need nothing more", e);
+    }
+  }
+
   private final HuggingFaceTokenizer tokenizer;
   private final Path file;
   private final int vocabSize;
@@ -66,6 +84,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
    */
   public static HfTokenizer load(Path tokenizerJson, String bosToken, String eosToken)
       throws IOException {
+    requireClass(DJL_TOKENIZER, DJL_ARTIFACT);
     JsonNode root = JsonFiles.readTree(tokenizerJson, MAX_FILE_BYTES, FileFormatException::new);
     Vocabulary vocabulary = Vocabulary.of(tokenizerJson, root);
     int bos = vocabulary.idOf(tokenizerJson, bosToken, "bos_token");

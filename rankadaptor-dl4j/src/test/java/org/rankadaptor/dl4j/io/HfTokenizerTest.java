@@ -89,4 +89,12 @@ class HfTokenizerTest {
     Files.writeString(file, "{\"model\":");
     assertThrows(FileFormatException.class, () -> HfTokenizer.load(file));
   }
+
+  @Test
+  void aMissingOptionalTokenizerLibraryIsNamedWithTheArtifactToAdd() {
+    HfTokenizer.requireClass(HfTokenizer.DJL_TOKENIZER, HfTokenizer.DJL_ARTIFACT); // present in this build
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> HfTokenizer.requireClass("ai.djl.huggingface.tokenizers.Absent", HfTokenizer.DJL_ARTIFACT));
+    assertEquals(true, e.getMessage().contains("ai.djl.huggingface:tokenizers:0.36.0"), e.getMessage());
+  }
 }
