@@ -21,6 +21,38 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class Kernels {
 
+  /**
+   * System property choosing how the decoder's element-wise and row-wise operations run: {@code fused}
+   * (these loops over host memory) or {@code nd4j} (ND4J operations, {@link NdOps}). By default the loops
+   * on ND4J's CPU backend and ND4J operations on any other, where buffers live on a device.
+   */
+  static final String PROPERTY = "rankadaptor.kernels";
+
+  private static volatile Boolean fused; // null: not decided yet
+
+  /** Whether {@link Ops} runs these loops rather than ND4J operations. */
+  static boolean fused() {
+    Boolean f = fused;
+    if (f == null) {
+      String chosen = System.getProperty(PROPERTY, "");
+      f = switch (chosen) {
+        case "fused" -> true;
+        case "nd4j" -> false;
+        case "" -> Nd4j.getEnvironment().isCPU();
+        default -> throw new IllegalArgumentException(
+            "-D" + PROPERTY + " is fused or nd4j, got '" + chosen + "'");
+      };
+      fused = f;
+    }
+    return f;
+  }
+
+  /** Forces the choice ({@code null}: decide again from the property and the backend); for tests. */
+  static void useFused(Boolean value) {
+    fused = value;
+  }
+
+
   /** Below this many elements a loop runs on the calling thread alone. */
   private static final long PARALLEL_THRESHOLD = 1 << 15;
 

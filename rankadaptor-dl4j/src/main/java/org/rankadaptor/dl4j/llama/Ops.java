@@ -36,6 +36,9 @@ final class Ops {
 
   /** One pass per row: the mean square, its inverse root, the scaled and weighted output. */
   static NormOut rmsNorm(INDArray x, INDArray w, double eps) {
+    if (!Kernels.fused()) {
+      return NdOps.rmsNorm(x, w, eps);
+    }
     int rows = (int) x.size(0);
     int dim = (int) x.size(1);
     INDArray in = contiguous(x);
@@ -76,6 +79,9 @@ final class Ops {
   static INDArray rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray invRms, INDArray dw) {
     if (dw != null) {
       dw.addi(dy.mul(x).muliColumnVector(invRms).sum(0));
+    }
+    if (!Kernels.fused()) {
+      return NdOps.rmsNormBackwardInput(dy, x, w, invRms);
     }
     int rows = (int) x.size(0);
     int dim = (int) x.size(1);
@@ -125,6 +131,9 @@ final class Ops {
    */
   static INDArray rope(
       INDArray x, int batch, int t, int heads, int headDim, int offset, INDArray cos, INDArray sin) {
+    if (!Kernels.fused()) {
+      return NdOps.rope(x, batch, t, heads, headDim, offset, cos, sin);
+    }
     int half = headDim / 2;
     int width = heads * headDim;
     INDArray in = contiguous(x);
@@ -234,6 +243,14 @@ final class Ops {
   private static void maskedSoftmax(INDArray scores, int[] keyLengths, int offset, AttentionShape g) {
     int s = g.s();
     int rows = g.batch() * g.kvHeads() * g.group() * g.t();
+    if (!Kernels.fused()) {
+      int[] allowed = new int[rows];
+      for (int r = 0; r < rows; r++) {
+        allowed[r] = allowedKeys(r, keyLengths, offset, g);
+      }
+      NdOps.maskedSoftmax(scores, allowed, s);
+      return;
+    }
     Kernels.Values x = Kernels.values(scores);
     Kernels.forRows(
         rows,
@@ -287,6 +304,10 @@ final class Ops {
   private static void softmaxBackward(INDArray dP, AttentionOut f, AttentionShape g) {
     int s = g.s();
     int rows = g.batch() * g.kvHeads() * g.group() * g.t();
+    if (!Kernels.fused()) {
+      NdOps.softmaxBackward(dP, f.probs(), rows, s);
+      return;
+    }
     Kernels.Values d = Kernels.values(dP);
     Kernels.Values p = Kernels.values(f.probs());
     Kernels.forRows(
@@ -308,6 +329,9 @@ final class Ops {
   record SwigluOut(INDArray a, INDArray sigmoid) {}
 
   static SwigluOut swiglu(INDArray gate, INDArray up) {
+    if (!Kernels.fused()) {
+      return NdOps.swiglu(gate, up);
+    }
     INDArray sigmoid = gate.dup('c');
     Kernels.Values values = Kernels.values(sigmoid);
     int cols = (int) gate.size(1);
@@ -320,6 +344,9 @@ final class Ops {
 
   /** One pass over the four inputs instead of seven ops with their temporaries. */
   static SwigluGrads swigluBackward(INDArray da, INDArray gate, INDArray up, INDArray sigmoid) {
+    if (!Kernels.fused()) {
+      return NdOps.swigluBackward(da, gate, up, sigmoid);
+    }
     int rows = (int) gate.size(0);
     int cols = (int) gate.size(1);
     INDArray dGate = Nd4j.createUninitialized(gate.dataType(), new long[] {rows, cols}, 'c');
@@ -429,6 +456,9 @@ final class Ops {
    * for large vocabularies this is memory-bound and libnd4j's separate ops each make a pass.
    */
   static RowScores crossEntropy(INDArray logits, int[] targets, double[] rowWeights) {
+    if (!Kernels.fused()) {
+      return NdOps.crossEntropy(logits, targets, rowWeights);
+    }
     int rows = (int) logits.size(0);
     int vocab = (int) logits.size(1);
     double[] logProb = new double[rows];
