@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ListMultimap;
-import com.google.common.collect.Multimaps;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -251,10 +251,19 @@ public final class ObservationStore implements Closeable {
     return observations.stream().filter(condition).collect(ImmutableList.toImmutableList());
   }
 
-  /** Successful observations grouped by task, for offline meta-learning. */
-  public synchronized ListMultimap<String, Observation> succeededByTask() {
-    return Multimaps.index(
-        observations.stream().filter(Observation::succeeded).iterator(), Observation::taskId);
+  /**
+   * Successful observations grouped by task, for offline meta-learning: an unmodifiable map in the
+   * order tasks first appear, each list in store order.
+   */
+  public synchronized Map<String, List<Observation>> succeededByTask() {
+    Map<String, List<Observation>> out = new LinkedHashMap<>();
+    for (Observation o : observations) {
+      if (o.succeeded()) {
+        out.computeIfAbsent(o.taskId(), t -> new ArrayList<>()).add(o);
+      }
+    }
+    out.replaceAll((task, list) -> List.copyOf(list));
+    return Collections.unmodifiableMap(out);
   }
 
   /** Number of observations. */

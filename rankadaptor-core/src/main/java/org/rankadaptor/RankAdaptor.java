@@ -34,7 +34,12 @@ public final class RankAdaptor {
    * replays its choices and takes those from the store instead of recovering them again, so a killed
    * search resumes where it stopped and ends with the same result as an uninterrupted one.
    *
+   * <p>A spec is searched once: the search changes its performance model (reseeding, meta-learning,
+   * updates). To search again, build a new spec with a fresh model; with the same store, it reuses the
+   * recoveries already measured.
+   *
    * @throws RankAdaptorException if no evaluation succeeded
+   * @throws IllegalStateException if the spec has been searched before
    */
   public static <M> SearchResult search(SearchSpec<M> spec) {
     return new Search<>(spec, false).run();
@@ -43,7 +48,8 @@ public final class RankAdaptor {
   /**
    * The baseline: evaluates distinct configurations drawn uniformly at random (seeded), up to the spec's
    * evaluation or time budget, through the same store. Meta-learning, warm-up, the model and the
-   * convergence rule are not used.
+   * convergence rule are not used, so a spec may be given to it any number of times, before or after
+   * {@link #search}.
    */
   public static <M> SearchResult randomSearch(SearchSpec<M> spec) {
     return new Search<>(spec, true).run();

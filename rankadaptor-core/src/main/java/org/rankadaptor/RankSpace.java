@@ -3,7 +3,6 @@ package org.rankadaptor;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
-import com.google.common.collect.ImmutableList;
 import com.google.common.primitives.Ints;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ import java.util.SplittableRandom;
 public final class RankSpace {
 
   /** The paper's candidate ranks. */
-  public static final ImmutableList<Integer> DEFAULT_CANDIDATES = ImmutableList.of(2, 4, 6, 8, 10, 12);
+  public static final List<Integer> DEFAULT_CANDIDATES = List.of(2, 4, 6, 8, 10, 12);
 
   /** The rank the paper gives to layers that were not pruned. */
   public static final int DEFAULT_PINNED_RANK = 8;

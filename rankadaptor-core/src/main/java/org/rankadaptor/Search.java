@@ -2,7 +2,6 @@ package org.rankadaptor;
 
 import com.google.common.base.Stopwatch;
 import com.google.common.collect.ImmutableMap;
-import com.google.common.collect.Multimaps;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +69,9 @@ final class Search<M> {
    *     without meta-learning, stopping rule or confirmation: the baseline the search is compared with
    */
   Search(SearchSpec<M> spec, boolean randomBaseline) {
+    if (!randomBaseline) {
+      spec.claimForSearch();
+    }
     this.spec = spec;
     this.randomBaseline = randomBaseline;
     this.space = spec.space();
@@ -229,7 +231,7 @@ final class Search<M> {
       log.info("meta-learning is off: the performance model starts as it is");
       return;
     }
-    Map<String, List<Observation>> byTask = Multimaps.asMap(spec.store().succeededByTask());
+    Map<String, List<Observation>> byTask = spec.store().succeededByTask();
     Set<String> known = new TreeSet<>();
     spec.store().all().forEach(o -> known.add(o.taskId()));
     for (String source : spec.sourceTasks()) {

@@ -43,6 +43,7 @@ public final class SearchSpec<M> {
   private final List<SearchListener> listeners;
   private final int batchSize;
   private final EvaluationExecutor executor;
+  private final java.util.concurrent.atomic.AtomicBoolean searched = new java.util.concurrent.atomic.AtomicBoolean();
 
   private SearchSpec(Builder<M> b) {
     this.space = b.space;
@@ -203,6 +204,21 @@ public final class SearchSpec<M> {
    */
   public int batchSize() {
     return batchSize;
+  }
+
+  /**
+   * Marks the spec as run by {@link RankAdaptor#search}, which may happen once: the search reseeds,
+   * meta-learns and updates the performance model, so a second run would start from what the first
+   * learned and not repeat it.
+   *
+   * @throws IllegalStateException when the spec has already been searched
+   */
+  void claimForSearch() {
+    if (!searched.compareAndSet(false, true)) {
+      throw new IllegalStateException("this SearchSpec has already been searched: RankAdaptor.search changes its "
+          + "performance model, so a second run would not repeat the first. Build a new spec with a fresh model "
+          + "(and the same store to reuse the recoveries it measured)");
+    }
   }
 
   /** What runs the fine-tunes (default {@link EvaluationExecutor#sequential()}). */

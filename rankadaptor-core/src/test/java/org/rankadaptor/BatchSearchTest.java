@@ -23,7 +23,7 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rankadaptor.NoiseAwareSearchTest.PairedObjective;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 
 /**
@@ -309,6 +309,16 @@ class BatchSearchTest {
     assertThat(started.get()).isEqualTo(1);
     assertThat(thrown).singleElement().satisfies(e -> assertThat(e).hasMessageContaining("interrupted"));
     assertThat(flagSet[0]).isTrue();
+  }
+
+  @Test
+  void aSpecIsSearchedOnceAndRandomSearchMayReuseIt() {
+    DemoObjective shape = DemoObjective.create(SPACE, 27);
+    SearchSpec<PairedObjective.Run> spec = spec(new PairedObjective(shape::trueScore, 0.05, 0.01), 9, 1).build();
+    RankAdaptor.search(spec);
+    assertThatThrownBy(() -> RankAdaptor.search(spec)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already been searched");
+    assertThat(RankAdaptor.randomSearch(spec).trace()).isNotEmpty();
   }
 
   @Test

@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 
 /**

@@ -15,7 +15,7 @@ import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankAdaptor;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 
 /**
  * Search strategies replayed on the committed table of real recoveries ({@code docs/recovery-table}:

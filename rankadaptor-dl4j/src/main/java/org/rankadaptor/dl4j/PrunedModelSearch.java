@@ -559,7 +559,14 @@ public final class PrunedModelSearch {
       return this;
     }
 
-    /** Budget of target fine-tunes, replicates and confirmation included (default 30). */
+    /**
+     * Budget of the search's fine-tunes on the target, replicates and confirmation included (default 30).
+     * What the run measures besides comes on top: {@link #sourceConfigurations} recoveries for the source
+     * tasks, one recovery per baseline and per AdaLoRA learning rate, the paper's protocol and random
+     * search (each with this budget, sharing recoveries through the store), the best configuration again
+     * when it was not the last recovered, and the held-out seeds. {@link PrunedSearchResult#recoveries()}
+     * counts every recovery the run made.
+     */
     public Builder maxEvaluations(int value) {
       if (value < 1) {
         throw new IllegalArgumentException("max evaluations must be at least 1, got " + value);

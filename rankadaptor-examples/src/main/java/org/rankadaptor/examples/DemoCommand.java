@@ -23,7 +23,7 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.Seeds;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;

@@ -20,7 +20,7 @@ import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.spark.FineTuneSetup;

@@ -13,7 +13,7 @@ import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.Verdict;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.replay.RecoveryTable;

@@ -23,7 +23,7 @@ import org.rankadaptor.PerformanceModel;
 import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;

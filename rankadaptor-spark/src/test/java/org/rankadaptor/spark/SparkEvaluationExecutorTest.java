@@ -25,7 +25,7 @@ import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.RecoveryRunner;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 
 /**

@@ -13,7 +13,7 @@ import org.rankadaptor.SearchPhase;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.StoppingRule;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 
 /** The MLP model inside the real search loop, against the random baseline. */

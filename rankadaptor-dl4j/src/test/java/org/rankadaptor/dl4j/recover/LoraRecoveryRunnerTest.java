@@ -23,7 +23,7 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
-import org.rankadaptor.demo.BayesianRidgeModel;
+import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;

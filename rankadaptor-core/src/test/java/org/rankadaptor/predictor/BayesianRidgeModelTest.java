@@ -1,4 +1,4 @@
-package org.rankadaptor.demo;
+package org.rankadaptor.predictor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rankadaptor.Evaluation;
+import org.rankadaptor.demo.DemoObjective;
 import org.rankadaptor.InvalidRankConfigException;
 import org.rankadaptor.Observation;
 import org.rankadaptor.Provenance;

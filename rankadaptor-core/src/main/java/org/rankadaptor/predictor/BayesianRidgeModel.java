@@ -1,4 +1,4 @@
-package org.rankadaptor.demo;
+package org.rankadaptor.predictor;
 
 import org.rankadaptor.AtomicFiles;
 import static com.google.common.base.Preconditions.checkArgument;

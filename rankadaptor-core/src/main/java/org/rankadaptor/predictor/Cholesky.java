@@ -1,4 +1,4 @@
-package org.rankadaptor.demo;
+package org.rankadaptor.predictor;
 
 /** Cholesky factorisation and triangular solves for the small symmetric positive-definite systems here. */
 final class Cholesky {
