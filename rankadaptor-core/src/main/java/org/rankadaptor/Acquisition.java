@@ -8,6 +8,8 @@ import java.util.SplittableRandom;
  * Turns predictions into the value the search maximises when it chooses the next configuration to
  * recover for real. The paper is greedy on the predicted mean; with a model that knows its
  * uncertainty, the upper confidence bound and Thompson sampling trade exploitation for exploration.
+ *
+ * @since 0.1.0
  */
 public interface Acquisition {
 

@@ -13,6 +13,8 @@ import java.nio.file.StandardCopyOption;
  * previous file (or none), never a truncated one that a rerun would choke on. The file gets the
  * permissions any file created by the process gets (the umask decides), not the owner-only mode of
  * {@link Files#createTempFile}.
+ *
+ * @since 0.1.0
  */
 public final class AtomicFiles {
 

@@ -13,6 +13,7 @@ import java.util.Optional;
  *     is the anchor itself or fewer than two seeds were shared
  * @param recommended the configuration the search returns
  * @param reason why that configuration, in a sentence
+ * @since 0.1.0
  */
 public record Confirmation(
     List<Finalist> finalists, Optional<PairedComparison> comparison, RankConfig recommended, String reason) {

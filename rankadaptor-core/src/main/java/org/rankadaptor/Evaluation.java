@@ -9,6 +9,7 @@ import java.util.Map;
  *
  * @param score higher is better; finite
  * @param metrics named metric values, sorted by name
+ * @since 0.1.0
  */
 public record Evaluation(double score, Map<String, Double> metrics) {
 

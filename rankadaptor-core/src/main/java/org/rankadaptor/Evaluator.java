@@ -10,6 +10,7 @@ import java.util.TreeMap;
  * accuracy as it is, a perplexity through a decreasing transform such as its negative logarithm.
  *
  * @param <M> the recovered model
+ * @since 0.1.0
  */
 public interface Evaluator<M> {
 

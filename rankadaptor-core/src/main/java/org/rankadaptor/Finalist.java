@@ -13,6 +13,7 @@ import java.util.Map;
  * @param standardError standard error of that mean over the seeds (NaN with one seed)
  * @param cost the configuration's trainable LoRA parameters under the space's budget, or its total
  *     rank when the space has no budget
+ * @since 0.1.0
  */
 public record Finalist(RankConfig config, Map<Long, Double> scores, double mean, double standardError, long cost) {
 

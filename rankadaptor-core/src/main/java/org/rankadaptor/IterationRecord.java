@@ -16,6 +16,7 @@ package org.rankadaptor;
  * @param observation what was measured (possibly a failure)
  * @param reused whether the observation came from the store instead of a new recovery
  * @param ruleStreak consecutive iterations, up to this evaluation, at whose start the stopping rule held
+ * @since 0.1.0
  */
 public record IterationRecord(
     int index,

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param provenance seed, fingerprints and settings of the run
  * @param failure why it failed; empty when it succeeded
  * @param recordedAt when the observation was made
+ * @since 0.1.0
  */
 public record Observation(
     String taskId,

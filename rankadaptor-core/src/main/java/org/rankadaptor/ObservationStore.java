@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  * {@code <store>.lock}. Appends go to the end of the file as it is when writing.
  *
  * <p>Thread-safe. An in-memory store ({@link #inMemory()}) behaves the same without a file.
+ *
+ * @since 0.1.0
  */
 public final class ObservationStore implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(ObservationStore.class);

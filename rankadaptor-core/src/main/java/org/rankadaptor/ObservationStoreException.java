@@ -1,6 +1,10 @@
 package org.rankadaptor;
 
-/** An observation store that cannot be read or written: the message names the file and line. */
+/**
+ * An observation store that cannot be read or written: the message names the file and line.
+ *
+ * @since 0.1.0
+ */
 public final class ObservationStoreException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 

@@ -23,6 +23,7 @@ import org.apache.commons.math3.distribution.TDistribution;
  *     comparisons
  * @param verdict {@link Verdict#BETTER} when the interval lies above 0, {@link Verdict#WORSE} below,
  *     otherwise {@link Verdict#NO_DETECTABLE_DIFFERENCE}
+ * @since 0.1.0
  */
 public record PairedComparison(
     RankConfig config,

@@ -9,6 +9,7 @@ import java.util.Arrays;
  *
  * @param parametersPerRank per layer, the trainable parameters one unit of rank costs; {@code >= 0}
  * @param maxTrainableParameters the cap, inclusive
+ * @since 0.1.0
  */
 public record ParameterBudget(long[] parametersPerRank, long maxTrainableParameters) {
 

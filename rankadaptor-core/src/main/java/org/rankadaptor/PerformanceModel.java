@@ -14,6 +14,8 @@ import java.util.Map;
  * {@link #update} with the new observation (online incremental learning), and {@link #predict} on each
  * iteration's candidates. Implementations must be deterministic for a given seed and sequence of
  * calls: a resumed search replays the same calls and must make the same choices.
+ *
+ * @since 0.1.0
  */
 public interface PerformanceModel {
 

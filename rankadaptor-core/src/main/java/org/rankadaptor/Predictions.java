@@ -8,6 +8,7 @@ import java.util.Optional;
  *
  * @param mean predicted score per candidate
  * @param std standard deviation per candidate, or {@code null} when the model has no uncertainty
+ * @since 0.1.0
  */
 public record Predictions(double[] mean, double[] std) {
 

@@ -13,6 +13,7 @@ import java.util.TreeMap;
  * @param modelFingerprint identifies the (pruned) model recovered, e.g. a hash of its weights
  * @param dataFingerprint identifies the recovery and evaluation data
  * @param settings any further settings, sorted by key
+ * @since 0.1.0
  */
 public record Provenance(long seed, String modelFingerprint, String dataFingerprint, Map<String, String> settings)
     implements java.io.Serializable {

@@ -24,6 +24,8 @@ package org.rankadaptor;
  * Confirmation: the anchor and the finalists are evaluated with further paired seeds; the best paired
  * mean wins, with a verdict against the anchor ({@link SearchResult#confirmation()}).
  * {@link SearchSpec.Builder#paperProtocol()} runs the paper's loop as published.
+ *
+ * @since 0.1.0
  */
 public final class RankAdaptor {
   private RankAdaptor() {}

@@ -11,6 +11,8 @@ import java.util.List;
  * requires non-negative ranks (0 means no adapter on that layer).
  *
  * <p>Text form: ranks separated by commas, {@code "8,8,4,12"}; see {@link #parse} and {@link #format}.
+ *
+ * @since 0.1.0
  */
 public final class RankConfig implements Comparable<RankConfig>, java.io.Serializable {
   private static final long serialVersionUID = 1L;

@@ -25,6 +25,8 @@ import java.util.SplittableRandom;
  * RankSpace paper = RankSpace.paperSetting();               // 32 layers, 4..29 searched, others at 8
  * RankSpace small = RankSpace.builder(5).searchLayers(1, 3).build();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class RankSpace {
 

@@ -4,6 +4,8 @@ package org.rankadaptor;
  * A recovery that could not produce a usable model, such as a fine-tune whose loss became NaN or
  * exploded. The search records it as a failed observation and goes on; any other exception stops the
  * search (after everything measured so far has been stored).
+ *
+ * @since 0.1.0
  */
 public final class RecoveryFailedException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;

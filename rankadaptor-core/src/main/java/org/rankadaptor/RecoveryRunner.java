@@ -5,6 +5,7 @@ package org.rankadaptor;
  * those ranks.
  *
  * @param <M> the recovered model handed to the {@link Evaluator}
+ * @since 0.1.0
  */
 public interface RecoveryRunner<M> {
 

@@ -1,6 +1,10 @@
 package org.rankadaptor;
 
-/** Receives a search's progress. Called on the searching thread; keep it quick. */
+/**
+ * Receives a search's progress. Called on the searching thread; keep it quick.
+ *
+ * @since 0.1.0
+ */
 public interface SearchListener {
 
   /** A phase begins. */

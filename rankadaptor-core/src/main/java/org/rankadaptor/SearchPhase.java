@@ -1,6 +1,10 @@
 package org.rankadaptor;
 
-/** The phases of a RankAdaptor search. */
+/**
+ * The phases of a RankAdaptor search.
+ *
+ * @since 0.1.0
+ */
 public enum SearchPhase {
   /** Offline meta-learning on the source tasks, the anchor and optional seeded warm-up evaluations. */
   INITIALIZATION,

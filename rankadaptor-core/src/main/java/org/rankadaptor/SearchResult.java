@@ -24,6 +24,7 @@ import java.util.OptionalDouble;
  *     empty when the search had no confirmation stage
  * @param noiseStd the measured standard deviation of one fine-tune's score around its configuration's
  *     mean, paired by seed; empty when no configuration was measured with two seeds
+ * @since 0.1.0
  */
 public record SearchResult(
     RankConfig best,

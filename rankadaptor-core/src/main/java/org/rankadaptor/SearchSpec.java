@@ -17,6 +17,7 @@ import java.util.Set;
  * {@link RankAdaptor#search(SearchSpec)}.
  *
  * @param <M> the recovered model type shared by the runner and the evaluator
+ * @since 0.1.0
  */
 public final class SearchSpec<M> {
   private final RankSpace space;

@@ -3,6 +3,8 @@ package org.rankadaptor;
 /**
  * Derives independent seeds from one, so that every random stream of a run (candidate sampling,
  * adapter initialisation, data order, dropout, ...) hangs off the one seed the user gave.
+ *
+ * @since 0.1.0
  */
 public final class Seeds {
   private Seeds() {}

@@ -1,6 +1,10 @@
 package org.rankadaptor;
 
-/** Why a search stopped exploring. */
+/**
+ * Why a search stopped exploring.
+ *
+ * @since 0.1.0
+ */
 public enum StopReason {
   /** The stopping rule held for its patience ({@link SearchResult#stopExplanation()} says which and why). */
   CONVERGED,

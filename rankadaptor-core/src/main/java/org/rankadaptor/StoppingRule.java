@@ -24,6 +24,8 @@ import java.util.OptionalDouble;
  *       the measured noise instead of raw score units.
  *   <li>{@link #never()}: only the budgets stop the search.
  * </ul>
+ *
+ * @since 0.1.0
  */
 public interface StoppingRule {
 

@@ -23,6 +23,8 @@ import org.rankadaptor.RecoveryRunner;
  * model needs, which is what meta-learning exploits.
  *
  * <p>The same object is the {@link RecoveryRunner} and the {@link Evaluator}.
+ *
+ * @since 0.1.0
  */
 public final class DemoObjective implements RecoveryRunner<DemoObjective.Recovered>, Evaluator<DemoObjective.Recovered> {
 

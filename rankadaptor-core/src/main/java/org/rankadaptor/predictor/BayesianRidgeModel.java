@@ -34,6 +34,8 @@ import org.rankadaptor.RankSpace;
  * </ul>
  *
  * <p>Deterministic: no random choices.
+ *
+ * @since 0.1.0
  */
 public final class BayesianRidgeModel implements PerformanceModel {
   private static final String FORMAT = "rankadaptor-bayesian-ridge/1";

@@ -39,6 +39,7 @@ import org.rankadaptor.Verdict;
  * @param referenceRank 1-based place of the reference among the configurations by mean
  * @param atEqualSize the same test after a straight line in trainable parameters is taken out of the means:
  *     whether configurations of the same size differ, which is what allocation within a budget is about
+ * @since 0.1.0
  */
 public record AllocationSpread(
     String task,

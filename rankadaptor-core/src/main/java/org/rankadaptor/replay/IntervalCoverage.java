@@ -25,6 +25,7 @@ import org.rankadaptor.RankConfig;
  * @param modelOnly share covered by {@code mean ± z std}, the model's own spread
  * @param noise the table's noise of one fine-tune ({@link TableReplay#noise()})
  * @param predictions held-out predictions counted
+ * @since 0.1.0
  */
 public record IntervalCoverage(double withNoise, double modelOnly, double noise, int predictions) {
 

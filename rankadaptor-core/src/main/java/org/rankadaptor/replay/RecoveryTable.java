@@ -47,6 +47,8 @@ import org.rankadaptor.RecoveryRunner;
  * the file and the line.
  *
  * <p>Immutable and thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class RecoveryTable {
   /** Strict: content after a row's object and duplicate keys are errors, not silently dropped. */

@@ -29,6 +29,8 @@ import org.rankadaptor.Verdict;
  * {@code i}-th (modulo their number) and its replicate seeds the ones after it, so that different
  * searches meet different seed noise, as different users would. A configuration's truth is its score
  * averaged over every seed the table holds for all configurations.
+ *
+ * @since 0.1.0
  */
 public final class TableReplay {
 

@@ -12,6 +12,7 @@ import org.rankadaptor.RankConfig;
  * @param config the configuration that method chose (or is)
  * @param recoverySeed the seed of the recovery that was measured
  * @param observation the measurement (its task is the held-out task; possibly a failed recovery)
+ * @since 0.1.0
  */
 public record HeldOutMeasurement(String method, RankConfig config, long recoverySeed, Observation observation) {
 

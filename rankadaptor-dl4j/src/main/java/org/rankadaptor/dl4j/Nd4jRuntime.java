@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Variables set here are in the native process environment, which child processes started without
  * an explicit environment inherit.
+ *
+ * @since 0.1.0
  */
 public final class Nd4jRuntime {
 

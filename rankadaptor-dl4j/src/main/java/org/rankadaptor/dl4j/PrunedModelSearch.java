@@ -87,6 +87,8 @@ import org.slf4j.LoggerFactory;
  * configuration's adapters are taken from a previous run's output folder when its result file names
  * the same configuration, recovery seed and fingerprints; otherwise that configuration is recovered
  * again (recovery is deterministic for a seed).
+ *
+ * @since 0.1.0
  */
 public final class PrunedModelSearch {
 

@@ -31,6 +31,7 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
  * @param mergedModel the Hugging Face folder of the merged model, when asked for
  * @param resultFile the result JSON, when an output folder was given
  * @param provenanceFile the provenance JSON, when an output folder was given
+ * @since 0.1.0
  */
 public record PrunedSearchResult(
     SearchResult search,

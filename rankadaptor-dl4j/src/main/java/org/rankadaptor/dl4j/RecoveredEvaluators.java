@@ -13,6 +13,8 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
 /**
  * Evaluators of a {@link RecoveredModel} (the pruned model with its trained adapters), for the target and
  * source tasks of a {@link PrunedModelSearch}.
+ *
+ * @since 0.1.0
  */
 public final class RecoveredEvaluators {
 

@@ -8,6 +8,8 @@ import java.util.List;
  *
  * <p>When {@code context + continuation} is longer than the model's window, the implementation drops
  * context tokens from the left, as lm-evaluation-harness does.
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface ContinuationScorer {

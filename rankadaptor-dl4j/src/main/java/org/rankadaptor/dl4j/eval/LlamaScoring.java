@@ -23,6 +23,8 @@ import org.rankadaptor.dl4j.llama.LoraAdapters;
  * in float64 so that summing thousands of them loses nothing to float32 rounding. Requests are split into
  * batches whose logits stay under a fixed number of elements, so memory does not grow with the request
  * count. Immutable; as thread-safe as the model.
+ *
+ * @since 0.1.0
  */
 public final class LlamaScoring implements ContinuationScorer, TokenLogProbs {
 

@@ -14,6 +14,7 @@ import java.util.List;
  * @param contexts one context, or one per option
  * @param choices one choice text per option, or one shared; without the leading space
  * @param gold index of the correct option
+ * @since 0.1.0
  */
 public record MultipleChoiceItem(String id, List<String> contexts, List<String> choices, int gold) {
 

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * nats) and {@code tokens} (the number of tokens scored).
  *
  * @param <M> the recovered model
+ * @since 0.1.0
  */
 public final class PerplexityEvaluator<M> implements Evaluator<M> {
 

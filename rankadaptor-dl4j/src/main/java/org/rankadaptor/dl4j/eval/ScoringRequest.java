@@ -10,6 +10,7 @@ import java.util.Arrays;
  *
  * @param context the conditioning token ids, at least one (no BOS is added by the evaluator)
  * @param continuation the token ids whose log-probabilities are summed, at least one
+ * @since 0.1.0
  */
 public record ScoringRequest(int[] context, int[] continuation) {
 

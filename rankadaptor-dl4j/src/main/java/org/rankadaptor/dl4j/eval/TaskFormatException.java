@@ -3,7 +3,11 @@ package org.rankadaptor.dl4j.eval;
 import java.nio.file.Path;
 import org.rankadaptor.RankAdaptorException;
 
-/** A task file that cannot be read as its format: the message names the file, the item or line, and the field. */
+/**
+ * A task file that cannot be read as its format: the message names the file, the item or line, and the field.
+ *
+ * @since 0.1.0
+ */
 public final class TaskFormatException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 

@@ -12,6 +12,8 @@ import java.util.Map;
  * Loaders of zero-shot task files, one per published format. Every loader returns items with
  * lm-evaluation-harness's contexts and choices (see {@link MultipleChoiceItem}), whatever the format,
  * and throws {@link TaskFormatException} naming the file, line or item, and field on malformed input.
+ *
+ * @since 0.1.0
  */
 public final class TaskLoaders {
 

@@ -5,6 +5,8 @@ import java.util.List;
 /**
  * The seam between perplexity and a language model: the log-probability of every token of a window
  * given the tokens before it in that window.
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface TokenLogProbs {

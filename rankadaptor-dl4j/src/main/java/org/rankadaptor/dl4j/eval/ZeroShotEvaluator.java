@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * the search cheaper; the {@link #fingerprint()} covers the chosen items, their tokens and the settings.
  *
  * @param <M> the recovered model
+ * @since 0.1.0
  */
 public final class ZeroShotEvaluator<M> implements Evaluator<M> {
 

@@ -5,6 +5,8 @@ package org.rankadaptor.dl4j.eval;
  * each: accuracy, or accuracy with log-likelihoods normalised by the choice's length in characters.
  * lm-evaluation-harness defines the normalised accuracy only where choices differ in length: not for
  * BoolQ (yes / no) nor WinoGrande (one shared continuation).
+ *
+ * @since 0.1.0
  */
 public enum ZeroShotTask {
   BOOLQ("boolq", false, false),

@@ -7,6 +7,8 @@ import java.nio.file.Path;
  * A model or tokenizer file whose bytes do not describe what its format promises: a truncated file, a
  * header field out of range, a length that points past the end. The message names the file and the
  * field or tensor at fault.
+ *
+ * @since 0.1.0
  */
 public class CheckpointFormatException extends IOException {
 

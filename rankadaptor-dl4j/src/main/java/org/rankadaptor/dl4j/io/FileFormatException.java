@@ -7,6 +7,8 @@ import java.util.Optional;
 /**
  * A file is not what its format requires. The message names the file and, when known, the item within it
  * (a tensor, a JSON field, a token) that is wrong, so that a user can find the problem without a debugger.
+ *
+ * @since 0.1.0
  */
 public class FileFormatException extends IOException {
 

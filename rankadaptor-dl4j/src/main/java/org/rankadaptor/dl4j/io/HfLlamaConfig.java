@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * @param tieWordEmbeddings whether the output projection shares the token embedding
  * @param headDim width of one attention head
  * @param layerShapes per-layer shapes of a pruned model, one per layer; empty when all layers are unpruned
+ * @since 0.1.0
  */
 public record HfLlamaConfig(
     int hiddenSize,

@@ -17,6 +17,8 @@ import java.util.Map;
  * tokenizer_config.json} beside the file, else {@code <s>} and {@code </s>} (LLaMA's). The vocabulary
  * size is one more than the largest id in the model's vocabulary or the added tokens. Holds a native
  * handle: {@link #close} it when done. Safe for concurrent use.
+ *
+ * @since 0.1.0
  */
 public final class HfTokenizer implements Tokenizer, AutoCloseable {
 

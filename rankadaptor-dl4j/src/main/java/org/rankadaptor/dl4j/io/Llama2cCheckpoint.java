@@ -29,6 +29,7 @@ import java.nio.file.StandardOpenOption;
  * @param freqCisReal (seqLen, headDim / 2), legacy RoPE table, kept for completeness
  * @param freqCisImag (seqLen, headDim / 2)
  * @param classifier (vocab, dim); the same array as {@code tokenEmbedding} when shared
+ * @since 0.1.0
  */
 public record Llama2cCheckpoint(
     Header header,

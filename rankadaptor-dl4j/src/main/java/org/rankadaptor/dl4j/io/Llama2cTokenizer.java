@@ -19,6 +19,8 @@ import java.util.Map;
  * empty, one token per UTF-8 code point (or its bytes as {@code <0xXX>} tokens, id {@code byte + 3}, when
  * the code point is not in the vocabulary), then repeated merging of the adjacent pair whose concatenation
  * is a token with the highest score. Token ids are 0-based in file order; BOS is 1 and EOS is 2.
+ *
+ * @since 0.1.0
  */
 public final class Llama2cTokenizer implements Tokenizer {
 

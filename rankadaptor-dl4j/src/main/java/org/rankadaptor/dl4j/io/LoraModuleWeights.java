@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param outFeatures output width of the projection
  * @param a down-projection // (rank, inFeatures)
  * @param b up-projection // (outFeatures, rank)
+ * @since 0.1.0
  */
 public record LoraModuleWeights(
     int layer,

@@ -4,6 +4,8 @@ import java.util.Optional;
 
 /**
  * The linear projections of a LLaMA decoder layer that LoRA adapts, with their Hugging Face module names.
+ *
+ * @since 0.1.0
  */
 public enum LoraTarget {
   Q_PROJ("self_attn", "q_proj"),

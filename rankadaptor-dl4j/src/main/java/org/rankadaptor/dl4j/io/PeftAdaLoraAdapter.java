@@ -33,6 +33,7 @@ import org.rankadaptor.AtomicFiles;
  * @param loraDropout {@code lora_dropout}
  * @param schedule the settings AdaLoRA trained with
  * @param modules the adapted projections, sorted by layer then target, all of initial rank {@code init_r}
+ * @since 0.1.0
  */
 public record PeftAdaLoraAdapter(
     String baseModelNameOrPath, double loraAlpha, double loraDropout, Schedule schedule,

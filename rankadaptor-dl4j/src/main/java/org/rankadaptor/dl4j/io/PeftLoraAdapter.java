@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  *
  * @param config the adapter configuration
  * @param modules the adapted projections, sorted by layer then target, at most one per (layer, target)
+ * @since 0.1.0
  */
 public record PeftLoraAdapter(PeftLoraConfig config, List<LoraModuleWeights> modules) {
 

@@ -34,6 +34,7 @@ import java.util.regex.PatternSyntaxException;
  * @param modules which modules are adapted ({@code target_modules}, {@code layers_to_transform})
  * @param rankPattern per-module rank overrides, in match order
  * @param alphaPattern per-module alpha overrides, in match order
+ * @since 0.1.0
  */
 public record PeftLoraConfig(
     String baseModelNameOrPath,

@@ -29,6 +29,7 @@ import java.util.stream.Collectors;
  * @param targetModules module names such as {@code q_proj}; empty when {@code regex} is used
  * @param regex a pattern matching whole module paths; empty when {@code targetModules} is used
  * @param layersToTransform the layers the names apply to; empty: every layer
+ * @since 0.1.0
  */
 public record PeftTargets(List<String> targetModules, String regex, List<Integer> layersToTransform) {
 

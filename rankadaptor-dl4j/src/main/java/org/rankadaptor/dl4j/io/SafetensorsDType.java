@@ -6,6 +6,8 @@ import java.util.Optional;
  * Element types of the safetensors format with their sizes. Every type is accepted in a header (so that a
  * file's layout can be validated whatever it holds); conversion to floating point is offered for
  * {@link #F64}, {@link #F32}, {@link #F16} and {@link #BF16}.
+ *
+ * @since 0.1.0
  */
 public enum SafetensorsDType {
   BOOL(1),

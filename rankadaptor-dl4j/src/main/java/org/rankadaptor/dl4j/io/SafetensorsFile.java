@@ -30,6 +30,8 @@ import java.util.Map;
  * offsets that, sorted, tile the data section exactly from its first to its last byte, each span being
  * the dtype size times the element count. Anything else raises a {@link SafetensorsFormatException}
  * naming the file and the tensor or header field.
+ *
+ * @since 0.1.0
  */
 public final class SafetensorsFile implements SafetensorsSource {
 

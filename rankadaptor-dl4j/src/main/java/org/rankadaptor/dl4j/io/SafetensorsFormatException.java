@@ -6,6 +6,8 @@ import java.nio.file.Path;
  * A safetensors file or a sharded checkpoint's index is malformed: bad header length, invalid header JSON,
  * unknown dtype, bad shape or offsets, a tensor missing from its shard. {@link #item()} names the tensor or
  * header field when the problem concerns one.
+ *
+ * @since 0.1.0
  */
 public class SafetensorsFormatException extends FileFormatException {
 

@@ -12,6 +12,8 @@ import java.util.Map;
  * ({@link SafetensorsFile}) or several shards behind a {@code model.safetensors.index.json}
  * ({@link ShardedSafetensors}). Only the requested tensor is ever held in memory, so a checkpoint may be
  * larger than the heap. Implementations are safe for concurrent reads.
+ *
+ * @since 0.1.0
  */
 public interface SafetensorsSource extends Closeable {
 

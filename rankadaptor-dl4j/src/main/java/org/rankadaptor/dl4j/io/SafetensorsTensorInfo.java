@@ -11,6 +11,7 @@ import java.util.Objects;
  * @param shape its dimensions, row-major, outermost first; empty for a scalar (defensively copied)
  * @param begin first byte of its data, relative to the start of the data section
  * @param end one past its last byte, relative to the start of the data section
+ * @since 0.1.0
  */
 public record SafetensorsTensorInfo(
     String name, SafetensorsDType dtype, long[] shape, long begin, long end) {

@@ -27,6 +27,8 @@ import java.util.TreeMap;
  * <p>The arrays passed to {@code add} are kept by reference, not copied (a model's weights may be a large
  * part of the heap): they must not change until {@link #write} returns. Floats are stored as F32, or
  * narrowed to F16 or BF16 with round-to-nearest-even; doubles as F64. Not thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class SafetensorsWriter {
 

@@ -16,6 +16,8 @@ import java.util.Map;
  * holding it. Opening validates everything up front: every shard named exists (within the index's folder)
  * and is a valid safetensors file, and every tensor is in the shard the index names. Tensors a shard holds
  * beyond its index entries are not exposed.
+ *
+ * @since 0.1.0
  */
 public final class ShardedSafetensors implements SafetensorsSource {
 

@@ -16,6 +16,7 @@ import java.util.Objects;
  * @param q {@code lora_A}, the kept right singular vectors // (kept, inFeatures)
  * @param lambda {@code lora_E}, the kept singular values // (kept, 1)
  * @param p {@code lora_B}, the kept left singular vectors // (outFeatures, kept)
+ * @since 0.1.0
  */
 public record SvdModuleWeights(
     int layer, LoraTarget target, boolean[] kept, int inFeatures, int outFeatures, float[] q, float[] lambda,

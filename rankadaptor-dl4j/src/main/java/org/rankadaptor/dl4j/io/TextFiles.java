@@ -12,6 +12,8 @@ import java.nio.file.Path;
  * perplexity for no reason of the model's (the TinyStories excerpt scores 6.34 with them, 5.91 without,
  * on stories260K). Pass {@link LineEndings#KEEP} to read the bytes as written. A file that is not UTF-8,
  * or a folder, is a {@link FileFormatException} naming it.
+ *
+ * @since 0.1.0
  */
 public final class TextFiles {
 

@@ -4,6 +4,8 @@ package org.rankadaptor.dl4j.io;
  * Text to token ids and back. Implemented by the llama2.c tokenizer file reader and by the Hugging Face
  * {@code tokenizer.json} reader, so that the model, recovery and evaluation never depend on which one a
  * checkpoint came with.
+ *
+ * @since 0.1.0
  */
 public interface Tokenizer {
 

@@ -12,6 +12,8 @@ import org.rankadaptor.RankSpace;
  * The AdaLoRA adapters of a whole model: for every layer, an {@link SvdAdapter} on each adapted projection
  * (none on a layer that AdaLoRA did not adapt). {@link #toLora()} gives the same updates as plain LoRA
  * adapters of the kept ranks, which the model applies, merges and scores like any other.
+ *
+ * @since 0.1.0
  */
 public final class AdaLoraAdapters {
 

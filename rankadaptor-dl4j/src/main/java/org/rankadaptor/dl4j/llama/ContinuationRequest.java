@@ -5,6 +5,7 @@ package org.rankadaptor.dl4j.llama;
  *
  * @param context token ids before the continuation; at least one
  * @param continuation token ids whose log-likelihood is wanted; at least one
+ * @since 0.1.0
  */
 public record ContinuationRequest(int[] context, int[] continuation) {
 

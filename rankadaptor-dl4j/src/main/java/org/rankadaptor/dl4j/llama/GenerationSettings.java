@@ -7,6 +7,7 @@ package org.rankadaptor.dl4j.llama;
  * @param temperature 0 for greedy decoding, else logits are divided by it before sampling
  * @param topP nucleus size in (0, 1]; 1 samples from the whole distribution
  * @param seed seed of the sampling stream
+ * @since 0.1.0
  */
 public record GenerationSettings(int maxNewTokens, double temperature, double topP, long seed) {
 

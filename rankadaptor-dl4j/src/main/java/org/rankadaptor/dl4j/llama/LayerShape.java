@@ -8,6 +8,7 @@ package org.rankadaptor.dl4j.llama;
  * @param nKvHeads key/value heads; {@code nHeads} is a multiple of it (grouped-query attention)
  * @param headDim width of one head; even, because RoPE rotates pairs
  * @param hiddenDim MLP width (gate and up output channels)
+ * @since 0.1.0
  */
 public record LayerShape(int nHeads, int nKvHeads, int headDim, int hiddenDim) {
 

@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param gate (hiddenDim, dim)
  * @param up (hiddenDim, dim)
  * @param down (dim, hiddenDim)
+ * @since 0.1.0
  */
 public record LayerWeights(
     INDArray attnNorm, // (dim)

@@ -7,6 +7,7 @@ package org.rankadaptor.dl4j.llama;
  * @param sequences token ids, one array per sequence, each at least 2 long
  * @param targetMask per sequence and position, whether token {@code t} (predicted from tokens {@code
  *     0..t-1}) enters the loss; position 0 is never a target. Lets a prompt be excluded from the loss.
+ * @since 0.1.0
  */
 public record LlamaBatch(int[][] sequences, boolean[][] targetMask) {
 

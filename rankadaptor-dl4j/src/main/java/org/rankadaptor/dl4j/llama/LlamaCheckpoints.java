@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * RotaryLayout#toRotateHalf}, so a folder written here is laid out as {@code transformers} expects and a
  * reload is exact. A structurally pruned model keeps its per-layer head counts and MLP widths in
  * config.json's {@value HfLlamaConfig#LAYER_SHAPES_FIELD}.
+ *
+ * @since 0.1.0
  */
 public final class LlamaCheckpoints {
 

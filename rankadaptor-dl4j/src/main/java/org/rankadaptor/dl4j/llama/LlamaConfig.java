@@ -13,6 +13,7 @@ import java.util.List;
  * @param tiedClassifier whether the classifier is the token embedding
  * @param maxSeqLen longest sequence the model accepts
  * @param layers one shape per decoder layer
+ * @since 0.1.0
  */
 public record LlamaConfig(
     int dim,

@@ -32,6 +32,8 @@ import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
  * every sequence has RoPE angle {@code t}. Every computation follows the weights' data type (float32 in
  * use, float64 for gradient checks). Instances are immutable; calls are not synchronised with each other
  * but share no mutable state.
+ *
+ * @since 0.1.0
  */
 public final class LlamaModel {
 

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param layers one entry per decoder layer
  * @param finalNorm (dim)
  * @param classifier (vocab, dim)
+ * @since 0.1.0
  */
 public record LlamaWeights(
     INDArray tokenEmbedding, // (vocab, dim)

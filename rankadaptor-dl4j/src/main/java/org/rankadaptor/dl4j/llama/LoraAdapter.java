@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param a (rank, in)
  * @param b (out, rank)
  * @param scaling alpha / rank
+ * @since 0.1.0
  */
 public record LoraAdapter(
     INDArray a, // (rank, in)

@@ -16,6 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The LoRA adapters of a whole model: for every layer, an adapter on each targeted projection, or none
  * where the layer's rank is 0. The base weights stay frozen; only the adapters' A and B are trained. The
  * same structure also carries the gradients of A and B (see {@link LlamaModel#loraGradients}).
+ *
+ * @since 0.1.0
  */
 public final class LoraAdapters {
 

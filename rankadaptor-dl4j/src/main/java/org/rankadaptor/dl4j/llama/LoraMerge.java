@@ -10,6 +10,8 @@ import org.rankadaptor.dl4j.Nd4jRuntime;
 /**
  * Folds LoRA adapters into the base weights, {@code W' = W + scaling * B A}, so that a recovered model runs
  * (and saves) without adapters at no extra cost per token.
+ *
+ * @since 0.1.0
  */
 public final class LoraMerge {
 

@@ -1,6 +1,10 @@
 package org.rankadaptor.dl4j.llama;
 
-/** The seven projections of a decoder layer that LoRA can adapt, in PEFT's order and naming. */
+/**
+ * The seven projections of a decoder layer that LoRA can adapt, in PEFT's order and naming.
+ *
+ * @since 0.1.0
+ */
 public enum LoraTarget {
   Q("self_attn.q_proj"),
   K("self_attn.k_proj"),

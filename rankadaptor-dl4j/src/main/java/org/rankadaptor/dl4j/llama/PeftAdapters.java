@@ -27,6 +27,8 @@ import org.rankadaptor.dl4j.io.SafetensorsDType;
  * rows of {@code B} for q and k exactly as the base weights' rows are permuted on save, and import undoes
  * it; {@code A} (indexed by input features) and every other projection are unchanged. An adapter exported
  * here therefore applies to the model saved by {@link LlamaCheckpoints#save} as it applied in memory.
+ *
+ * @since 0.1.0
  */
 public final class PeftAdapters {
 

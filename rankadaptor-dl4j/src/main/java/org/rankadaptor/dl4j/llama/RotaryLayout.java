@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * headDim/2)} ("rotate half"). A loader applies {@link #fromRotateHalf} once, so the forward pass has one
  * convention.
  */
-public final class RotaryLayout {
+final class RotaryLayout {
 
   private RotaryLayout() {}
 

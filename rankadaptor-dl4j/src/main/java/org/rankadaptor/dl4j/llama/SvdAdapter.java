@@ -15,6 +15,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * @param q right singular vectors // (rank, in)
  * @param kept which triplets are kept; the others act as if lambda were 0
  * @param scaling the factor applied to the product
+ * @since 0.1.0
  */
 public record SvdAdapter(INDArray p, INDArray lambda, INDArray q, boolean[] kept, double scaling) {
 

@@ -14,6 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * of a pass is carved from one block that the next pass reuses, with results identical to the last digit.
  * LoRA recovery steps, far smaller, showed no difference and run without one. What must outlive a pass
  * (weights, optimiser state, caches, results) is allocated outside it.
+ *
+ * @since 0.1.0
  */
 public final class Workspaces {
 

@@ -24,6 +24,7 @@ import java.util.List;
  * @param metaIterations Reptile outer iterations in {@link MlpPerformanceModel#metaLearn}
  * @param metaInnerSteps Adam steps on one source task per Reptile iteration
  * @param metaStepSize Reptile's outer step size at the first iteration, annealed linearly to 0
+ * @since 0.1.0
  */
 public record MlpConfig(
     List<Integer> hidden,

@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
  * swapping them in only on success: a rejected call, or training that diverges, leaves the model as
  * it was. Deterministic: the same configuration, seed and sequence of calls give identical predictions.
  * Not thread-safe for concurrent training; {@link #predict} may run alongside other predictions.
+ *
+ * @since 0.1.0
  */
 public final class MlpPerformanceModel implements PerformanceModel {
   private static final Logger log = LoggerFactory.getLogger(MlpPerformanceModel.class);

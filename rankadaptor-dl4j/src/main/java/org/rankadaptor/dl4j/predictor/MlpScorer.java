@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  * each candidate's score depends only on its own inputs, so results do not depend on the split.
  *
  * <p>Immutable and thread-safe: a snapshot of the networks at the time it was made.
+ *
+ * @since 0.1.0
  */
 public final class MlpScorer {
   private static final Logger log = LoggerFactory.getLogger(MlpScorer.class);

@@ -1,6 +1,10 @@
 package org.rankadaptor.dl4j.prune;
 
-/** How {@link DepthPruner} scores a decoder block, as in Shortened LLaMA. */
+/**
+ * How {@link DepthPruner} scores a decoder block, as in Shortened LLaMA.
+ *
+ * @since 0.1.0
+ */
 public enum BlockImportance {
   /**
    * Taylor: the sum over the block's seven projection matrices of {@code sum |W * g|}, with {@code g}

@@ -10,6 +10,8 @@ import org.rankadaptor.dl4j.llama.LlamaBatch;
 /**
  * Token windows on which importance is estimated: LLM-Pruner uses 10 (or 50) windows of 64 tokens,
  * Shortened LLaMA 10 windows of 128 tokens. Immutable; the arrays are copied in and out.
+ *
+ * @since 0.1.0
  */
 public final class CalibrationSet {
 

@@ -6,5 +6,6 @@ package org.rankadaptor.dl4j.prune;
  * @param samples number of token windows
  * @param length tokens in the longest window
  * @param fingerprint SHA-256 of the windows' token ids
+ * @since 0.1.0
  */
 public record CalibrationSummary(int samples, int length, String fingerprint) {}

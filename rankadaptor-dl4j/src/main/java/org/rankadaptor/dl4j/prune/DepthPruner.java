@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * BlockImportance}) and the lowest-scoring ones removed in one shot, leaving a model with fewer layers.
  * Only blocks outside the protected first {@code keepFirst} and last {@code keepLast} are candidates
  * (the "+" rule; both 0 turns it off).
+ *
+ * @since 0.1.0
  */
 public final class DepthPruner {
 

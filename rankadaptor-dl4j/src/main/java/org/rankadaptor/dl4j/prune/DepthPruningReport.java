@@ -16,6 +16,7 @@ import java.util.List;
  * @param parametersAfter its weights after
  * @param blockScores the score of every candidate block (original indices, ascending)
  * @param removedBlocks the removed blocks (original indices, ascending) with their scores
+ * @since 0.1.0
  */
 public record DepthPruningReport(
     String method,

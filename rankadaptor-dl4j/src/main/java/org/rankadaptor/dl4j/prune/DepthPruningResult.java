@@ -7,5 +7,6 @@ import org.rankadaptor.dl4j.llama.LlamaModel;
  *
  * @param model the model without the removed blocks; it shares every remaining array with the original
  * @param report which blocks went, and their scores
+ * @since 0.1.0
  */
 public record DepthPruningResult(LlamaModel model, DepthPruningReport report) {}

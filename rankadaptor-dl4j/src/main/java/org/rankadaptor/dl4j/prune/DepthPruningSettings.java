@@ -9,6 +9,7 @@ import java.util.Objects;
  * @param blocksToRemove how many blocks go, at least 1
  * @param keepFirst leading blocks that are never removed (Shortened LLaMA's "+" rule: 4)
  * @param keepLast trailing blocks that are never removed (the "+" rule: 2)
+ * @since 0.1.0
  */
 public record DepthPruningSettings(
     BlockImportance criterion, int blocksToRemove, int keepFirst, int keepLast) {

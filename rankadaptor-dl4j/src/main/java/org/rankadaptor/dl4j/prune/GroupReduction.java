@@ -4,6 +4,8 @@ package org.rankadaptor.dl4j.prune;
  * How the scores of one unit in its coupled matrices (query, key, value and output projections for a
  * head group; gate, up and down projections for an MLP channel) combine into the unit's score, as
  * LLM-Pruner's group reductions do.
+ *
+ * @since 0.1.0
  */
 public enum GroupReduction {
   /** The sum of the matrices' scores (LLM-Pruner's default). */

@@ -5,6 +5,8 @@ package org.rankadaptor.dl4j.prune;
  * gradient-based criteria follow LLM-Pruner: {@code g} is the gradient of the mean next-token loss over
  * the calibration samples, and a unit's score in one of its coupled matrices is taken over the unit's
  * rows (or columns) of that matrix; {@link GroupReduction} then combines the matrices' scores.
+ *
+ * @since 0.1.0
  */
 public enum Importance {
   /** First-order Taylor, element-wise: the sum of {@code |W * g|} over the unit's weights. */

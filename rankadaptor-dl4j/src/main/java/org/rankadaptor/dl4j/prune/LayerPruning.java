@@ -11,6 +11,7 @@ import java.util.List;
  * @param queryHeadsPerGroup query heads that leave with each removed key/value head
  * @param removedHeadGroups removed key/value heads (each with its query heads) and their scores
  * @param removedChannels removed MLP channels and their scores
+ * @since 0.1.0
  */
 public record LayerPruning(
     int layer,

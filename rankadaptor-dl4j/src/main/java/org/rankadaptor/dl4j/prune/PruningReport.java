@@ -20,6 +20,7 @@ import java.util.List;
  * @param parametersBefore the model's weights before
  * @param parametersAfter its weights after
  * @param layers one entry per pruned layer
+ * @since 0.1.0
  */
 public record PruningReport(
     String method,

@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Importance.</b> See {@link Importance} and {@link GroupReduction}. Lowest-scoring units go
  * first; ties go to the lower index.
+ *
+ * @since 0.1.0
  */
 public final class WidthPruner {
 

@@ -7,5 +7,6 @@ import org.rankadaptor.dl4j.llama.LlamaModel;
  *
  * @param model the pruned model; it shares the arrays of unpruned tensors with the original
  * @param report what was removed, and why
+ * @since 0.1.0
  */
 public record WidthPruningResult(LlamaModel model, PruningReport report) {}

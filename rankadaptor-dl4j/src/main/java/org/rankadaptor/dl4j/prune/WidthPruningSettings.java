@@ -15,6 +15,7 @@ import java.util.Objects;
  *     the same share; true (LLM-Pruner's {@code --global_pruning}): the same number of head groups and MLP
  *     channels go in all, but the least important across the pruned layers, so that layers lose unequal
  *     shares (each keeps at least an eighth of its head groups and of its channels, and at least one)
+ * @since 0.1.0
  */
 public record WidthPruningSettings(
     Importance importance,

@@ -20,6 +20,7 @@ import org.rankadaptor.dl4j.llama.PeftAdapters;
  * @param totalSteps the recovery's optimiser steps ({@code total_step})
  * @param budgets kept triplets allowed after each step
  * @param regularizer the weighted orthogonality regulariser at each step
+ * @since 0.1.0
  */
 public record AdaLoraRecovery(
     RecoveredModel recovered,

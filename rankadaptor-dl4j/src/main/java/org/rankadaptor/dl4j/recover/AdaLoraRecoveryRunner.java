@@ -32,6 +32,8 @@ import org.rankadaptor.dl4j.llama.LoraAdapters;
  * AdaLoraRecovery result = runner.recoverAdaLora(runner.initialRanks(), 42);
  * System.out.println(result.adapters().describeRanks());
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AdaLoraRecoveryRunner implements RecoveryRunner<RecoveredModel> {
 

@@ -21,6 +21,7 @@ import java.util.TreeMap;
  * @param beta1 smoothing of the sensitivity {@code |w * dL/dw|}
  * @param beta2 smoothing of its uncertainty
  * @param orthRegWeight weight of the orthogonality regulariser of P and Q
+ * @since 0.1.0
  */
 public record AdaLoraSettings(
     int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1, double beta2, double orthRegWeight) {

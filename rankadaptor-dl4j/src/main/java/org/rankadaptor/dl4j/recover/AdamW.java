@@ -20,6 +20,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>The moment buffers are as large as the parameters and belong to this instance; it is not
  * thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class AdamW {
 

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
  * train on it: the {@code templates/alpaca.json} prompt followed by the output, encoded with BOS, cut at
  * a cutoff length, EOS appended when there is room, and the prompt's tokens excluded from the loss
  * ({@code train_on_inputs=False}).
+ *
+ * @since 0.1.0
  */
 public final class AlpacaData {
 

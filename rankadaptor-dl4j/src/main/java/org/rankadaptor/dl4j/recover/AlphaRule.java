@@ -5,6 +5,7 @@ package org.rankadaptor.dl4j.recover;
  *
  * @param proportional true: {@code alpha = value * rank}; false: {@code alpha = value} for every rank
  * @param value the factor or the fixed alpha; positive
+ * @since 0.1.0
  */
 public record AlphaRule(boolean proportional, double value) {
 

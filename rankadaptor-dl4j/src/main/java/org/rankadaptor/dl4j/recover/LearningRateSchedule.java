@@ -14,6 +14,7 @@ package org.rankadaptor.dl4j.recover;
  * @param warmup steps of warmup; 0 for none
  * @param total steps of the whole run
  * @param decay the shape of the decay after warmup
+ * @since 0.1.0
  */
 public record LearningRateSchedule(double peak, int warmup, int total, Decay decay) {
 

@@ -32,6 +32,8 @@ import org.rankadaptor.dl4j.llama.LoraAdapters;
  * <p>A run whose loss or gradient becomes non-finite, or whose loss exceeds {@link
  * RecoverySettings#divergenceFactor()} times the first step's, stops and throws {@link
  * RecoveryFailedException}, which a search records as a failed observation.
+ *
+ * @since 0.1.0
  */
 public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> {
 

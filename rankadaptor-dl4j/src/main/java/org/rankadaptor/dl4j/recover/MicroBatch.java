@@ -11,7 +11,7 @@ package org.rankadaptor.dl4j.recover;
  * @param attentionMask 1 on real tokens, 0 on padding  // (batch, T)
  * @param exampleIndices each row's index in the {@link TrainingData} it came from  // (batch)
  */
-public record MicroBatch(int[][] tokens, float[][] lossMask, float[][] attentionMask, int[] exampleIndices) {
+record MicroBatch(int[][] tokens, float[][] lossMask, float[][] attentionMask, int[] exampleIndices) {
 
   /** Number of rows. */
   public int batchSize() {

@@ -14,6 +14,7 @@ import org.rankadaptor.dl4j.llama.LoraAdapters;
  * @param config the ranks the adapters were built with
  * @param log what training did
  * @param provenance the seed, fingerprints of model and data, and every setting
+ * @since 0.1.0
  */
 public record RecoveredModel(
     LlamaModel model, LoraAdapters adapters, RankConfig config, TrainingLog log, Provenance provenance) {

@@ -15,6 +15,8 @@ import org.rankadaptor.RankSpace;
  *   <li>{@code lora*}: the paper's hand-made non-uniform baseline, ranks 4, 6, 10 and 12 on the first to
  *       fourth quarter of the pruned layers, in layer order; other layers keep their pinned rank.
  * </ul>
+ *
+ * @since 0.1.0
  */
 public final class RecoveryBaselines {
 

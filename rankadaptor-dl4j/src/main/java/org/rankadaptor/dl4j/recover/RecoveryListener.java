@@ -1,6 +1,10 @@
 package org.rankadaptor.dl4j.recover;
 
-/** Hears a recovery's progress; called on the training thread, so it should return quickly. */
+/**
+ * Hears a recovery's progress; called on the training thread, so it should return quickly.
+ *
+ * @since 0.1.0
+ */
 public interface RecoveryListener {
 
   /** After every optimiser step. */

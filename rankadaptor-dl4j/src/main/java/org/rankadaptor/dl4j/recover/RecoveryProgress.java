@@ -12,6 +12,7 @@ import org.rankadaptor.RankConfig;
  * @param learningRate this step's learning rate
  * @param tokensPerSecond training tokens per second so far
  * @param secondsLeft estimated training time left, from the time per step so far (validation excluded)
+ * @since 0.1.0
  */
 public record RecoveryProgress(
     RankConfig config,

@@ -30,6 +30,7 @@ import org.rankadaptor.dl4j.llama.LoraTarget;
  * @param alpha LoRA alpha of each layer from its rank
  * @param targets the projections that get adapters
  * @param divergenceFactor a step's loss above this multiple of the first step's loss is a divergence
+ * @since 0.1.0
  */
 public record RecoverySettings(
     double learningRate,

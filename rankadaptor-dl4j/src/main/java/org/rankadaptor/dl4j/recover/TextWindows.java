@@ -9,6 +9,8 @@ import org.rankadaptor.dl4j.io.Tokenizer;
  * Plain text as training data: the token sequence cut into windows of a given length starting every
  * {@code stride} tokens, with every token of a window but its first as a target. A stride below the
  * length makes windows overlap (their shared tokens are trained twice); the last window may be shorter.
+ *
+ * @since 0.1.0
  */
 public final class TextWindows {
 

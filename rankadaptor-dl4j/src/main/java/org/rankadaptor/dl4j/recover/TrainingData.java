@@ -12,6 +12,8 @@ import java.util.Random;
 /**
  * An immutable list of {@link TrainingExample}s with what recovery does to it: a seeded train/validation
  * split, seeded shuffled micro-batches, and a fingerprint of its exact tokens and masks for provenance.
+ *
+ * @since 0.1.0
  */
 public final class TrainingData {
 
@@ -91,7 +93,7 @@ public final class TrainingData {
    * into batches of {@code batchSize} (the last may be smaller), each padded on the right with
    * {@code padId} to its longest example.
    */
-  public List<MicroBatch> microBatches(int batchSize, int padId, long seed, int epoch) {
+  List<MicroBatch> microBatches(int batchSize, int padId, long seed, int epoch) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }
@@ -112,7 +114,7 @@ public final class TrainingData {
    * The examples in their order, cut into padded batches of {@code batchSize} (the last may be smaller):
    * for validation, where order does not matter and reproducibility does.
    */
-  public List<MicroBatch> microBatchesInOrder(int batchSize, int padId) {
+  List<MicroBatch> microBatchesInOrder(int batchSize, int padId) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }

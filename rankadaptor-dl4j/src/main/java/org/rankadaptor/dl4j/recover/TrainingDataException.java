@@ -3,7 +3,11 @@ package org.rankadaptor.dl4j.recover;
 import java.nio.file.Path;
 import org.rankadaptor.RankAdaptorException;
 
-/** A training-data file that cannot be read as its format: the message names the file, the record and the field. */
+/**
+ * A training-data file that cannot be read as its format: the message names the file, the record and the field.
+ *
+ * @since 0.1.0
+ */
 public final class TrainingDataException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 

@@ -11,6 +11,7 @@ import java.util.Arrays;
  *
  * @param tokens token ids  // (T)
  * @param lossMask which tokens are targets  // (T)
+ * @since 0.1.0
  */
 public record TrainingExample(int[] tokens, boolean[] lossMask) {
 

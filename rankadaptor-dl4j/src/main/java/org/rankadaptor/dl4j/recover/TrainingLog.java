@@ -13,6 +13,7 @@ import java.util.List;
  * @param trainedTokens tokens read by training forward passes (padding excluded)
  * @param tokensPerSecond {@code trainedTokens} per second of training, validation excluded
  * @param seconds wall time of the whole recovery, validation included
+ * @since 0.1.0
  */
 public record TrainingLog(
     List<Step> steps,
