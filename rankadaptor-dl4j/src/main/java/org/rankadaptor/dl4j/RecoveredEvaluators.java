@@ -32,25 +32,66 @@ public final class RecoveredEvaluators {
   }
 
   /**
-   * Perplexity of a text (score {@code -log ppl}), windows of {@code window} tokens with stride
-   * {@code window - 1}.
-   *
-   * <p>With a token cap, only a prefix of the text is encoded: one long enough to hold the cap plus a
-   * margin of {@value #PREFIX_MARGIN_TOKENS} tokens, so that the tokens kept are those of the whole text
-   * while the encoding (quadratic in length for llama2.c tokenizers) stays short on large corpora.
-   *
-   * @param maxTokens tokens scored at most (0: the whole text), for a cheaper estimate inside a search
+   * Perplexity of a text (score {@code -log ppl}), to be configured and built:
+   * {@code perplexity("wikitext2", text, tokenizer).window(128).maxTokens(4096).build()}.
    */
-  public static PerplexityEvaluator<RecoveredModel> perplexity(
-      String taskId, String text, Tokenizer tokenizer, int window, int maxTokens) {
-    int[] tokens = maxTokens > 0 ? encodePrefix(text, tokenizer, maxTokens) : tokenizer.encode(text, true, false);
-    PerplexityEvaluator.Builder<RecoveredModel> b =
-        PerplexityEvaluator.<RecoveredModel>builder(taskId, tokens, RecoveredEvaluators::scoring)
-            .window(window, window - 1);
-    if (maxTokens > 0) {
-      b.maxTokens(maxTokens);
+  public static PerplexityTask perplexity(String taskId, String text, Tokenizer tokenizer) {
+    return new PerplexityTask(taskId, text, tokenizer);
+  }
+
+  /**
+   * Settings of a perplexity evaluation of recovered models, named so that the two counts cannot be
+   * swapped.
+   *
+   * @since 0.1.0
+   */
+  public static final class PerplexityTask {
+    private final String taskId;
+    private final String text;
+    private final Tokenizer tokenizer;
+    private int window = 128;
+    private int maxTokens; // 0: the whole text
+
+    private PerplexityTask(String taskId, String text, Tokenizer tokenizer) {
+      this.taskId = java.util.Objects.requireNonNull(taskId, "taskId");
+      this.text = java.util.Objects.requireNonNull(text, "text");
+      this.tokenizer = java.util.Objects.requireNonNull(tokenizer, "tokenizer");
     }
-    return b.build();
+
+    /** Tokens per window, scored with stride {@code window - 1} (default 128). */
+    public PerplexityTask window(int tokens) {
+      if (tokens < 2) {
+        throw new IllegalArgumentException("a perplexity window needs at least 2 tokens, got " + tokens);
+      }
+      this.window = tokens;
+      return this;
+    }
+
+    /**
+     * Tokens scored at most (default: the whole text), for a cheaper estimate inside a search. Only a
+     * prefix of the text is encoded then: one long enough to hold the cap plus a margin of
+     * {@value RecoveredEvaluators#PREFIX_MARGIN_TOKENS} tokens, so that the tokens kept are those of the
+     * whole text while the encoding (quadratic in length for llama2.c tokenizers) stays short.
+     */
+    public PerplexityTask maxTokens(int tokens) {
+      if (tokens < 0) {
+        throw new IllegalArgumentException("max tokens must not be negative, got " + tokens);
+      }
+      this.maxTokens = tokens;
+      return this;
+    }
+
+    /** The evaluator. */
+    public PerplexityEvaluator<RecoveredModel> build() {
+      int[] tokens = maxTokens > 0 ? encodePrefix(text, tokenizer, maxTokens) : tokenizer.encode(text, true, false);
+      PerplexityEvaluator.Builder<RecoveredModel> b =
+          PerplexityEvaluator.<RecoveredModel>builder(taskId, tokens, RecoveredEvaluators::scoring)
+              .window(window, window - 1);
+      if (maxTokens > 0) {
+        b.maxTokens(maxTokens);
+      }
+      return b.build();
+    }
   }
 
   /** The encoding (with BOS) of the shortest doubling prefix that yields {@code maxTokens} plus the margin. */

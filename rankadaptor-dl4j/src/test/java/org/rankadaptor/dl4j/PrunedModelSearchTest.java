@@ -88,17 +88,18 @@ class PrunedModelSearchTest {
     String recoveryText = stories.substring(0, stories.length() * 2 / 3);
     String heldOut = stories.substring(stories.length() * 2 / 3);
     WidthPruningResult cut = WidthPruner.prune(model,
-        CalibrationSet.fromText(recoveryText, tokenizer, 4, 64, SEED), WidthPruningSettings.llmPruner(1, 3, 0.2));
+        CalibrationSet.builder(recoveryText, tokenizer)
+            .samples(4).length(64).seed(SEED).build(), WidthPruningSettings.llmPruner(1, 3, 0.2));
     pruned = cut.model();
     pruningReport = cut.report().toJson();
     TrainingData.Split split = TextWindows.of(recoveryText, tokenizer, 64, 64).split(8, SEED);
     recoveryRunner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation()).settings(RECOVERY).build();
-    target = RecoveredEvaluators.perplexity("tinystories", heldOut, tokenizer, 128, 512);
+    target = RecoveredEvaluators.perplexity("tinystories", heldOut, tokenizer).window(128).maxTokens(512).build();
     String wiki = Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw"));
-    wikitext = RecoveredEvaluators.perplexity("wikitext2", wiki, tokenizer, 128, 256);
+    wikitext = RecoveredEvaluators.perplexity("wikitext2", wiki, tokenizer).window(128).maxTokens(256).build();
     List<AlpacaData.Record> records = AlpacaData.read(SharedFiles.require("data/text/alpaca/alpaca_data_1k.json"));
-    alpaca = RecoveredEvaluators.perplexity(
-        "alpaca", RecoveredEvaluators.alpacaText(records.subList(0, 20)), tokenizer, 128, 256);
+    alpaca = RecoveredEvaluators.perplexity("alpaca", RecoveredEvaluators.alpacaText(records.subList(0, 20)), tokenizer)
+        .window(128).maxTokens(256).build();
     space = RankSpace.builder(pruned.config().nLayers()).candidates(2, 4, 8).searchLayers(1, 3).build();
   }
 
@@ -291,8 +292,8 @@ class PrunedModelSearchTest {
     Evaluator<RecoveredModel> piqa = RecoveredEvaluators.zeroShot(ZeroShotTask.PIQA,
         TaskLoaders.llmAdapters(SharedFiles.require("data/tasks/llm_adapters_format/piqa/test.json"),
             ZeroShotTask.PIQA), tokenizer, 8, SEED);
-    Evaluator<RecoveredModel> wikiHeldOut = RecoveredEvaluators.perplexity("wikitext2-test",
-        Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw")).substring(200_000), tokenizer, 128, 256);
+    Evaluator<RecoveredModel> wikiHeldOut = RecoveredEvaluators.perplexity("wikitext2-test", Files.readString(SharedFiles.require("data/text/wikitext2/wiki.test.raw")).substring(200_000), tokenizer)
+        .window(128).maxTokens(256).build();
     long[] seeds = {SEED, SEED + 1};
     PrunedSearchResult compared;
     try (ObservationStore store = ObservationStore.open(storeFile)) {

@@ -194,8 +194,8 @@ final class DemoCommand implements Callable<Integer> {
     int n = original.config().nLayers();
     status(err, "width pruning " + ratio + " of the parameters in layers " + FIRST_PRUNED + ".." + LAST_PRUNED
         + " (first-order Taylor importance)");
-    CalibrationSet calibration = CalibrationSet.fromText(recoveryText, tok, CalibrationSet.DEFAULT_SAMPLES,
-        CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
+    CalibrationSet calibration = CalibrationSet.builder(recoveryText, tok)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seed).build();
     WidthPruningResult pruning = WidthPruner.prune(original, calibration,
         new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, FIRST_PRUNED, LAST_PRUNED, ratio, seed));
     LlamaModel pruned = pruning.model();
@@ -254,7 +254,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private Evaluator<RecoveredModel> perplexity(Domain domain, String text, WordTokenizer tok) {
-    return RecoveredEvaluators.perplexity("ppl/" + domain.id(), text, tok, WINDOW, evalTokens);
+    return RecoveredEvaluators.perplexity("ppl/" + domain.id(), text, tok).window(WINDOW).maxTokens(evalTokens).build();
   }
 
   private static void status(PrintWriter err, String message) {

@@ -224,11 +224,10 @@ final class ExperimentCommand implements Callable<Integer> {
     Path alpacaFile = data.resolve("text/alpaca/alpaca_data_1k.json");
     Path tasksDir = data.resolve("tasks/llm_adapters_format");
     List<Evaluator<RecoveredModel>> sources = List.of(
-        RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(wikitextFile), bed.tokenizer,
-            StoriesTestBed.WINDOW, SOURCE_TOKENS),
-        RecoveredEvaluators.perplexity("alpaca",
-            RecoveredEvaluators.alpacaText(AlpacaData.read(alpacaFile)), bed.tokenizer, StoriesTestBed.WINDOW,
-            SOURCE_TOKENS));
+        RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(wikitextFile), bed.tokenizer)
+            .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build(),
+        RecoveredEvaluators.perplexity("alpaca", RecoveredEvaluators.alpacaText(AlpacaData.read(alpacaFile)), bed.tokenizer)
+            .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build());
     long[] seeds = new long[heldOutSeeds];
     for (int i = 0; i < seeds.length; i++) {
       seeds[i] = seed + HELD_OUT_SEED_OFFSET + i;

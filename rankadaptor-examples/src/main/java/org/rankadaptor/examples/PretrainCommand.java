@@ -74,8 +74,8 @@ final class PretrainCommand implements Callable<Integer> {
       List<String> parts = StoriesTestBed.splitStories(
           TextFiles.read(data.resolve("text/tinystories/TinyStories-valid-excerpt.txt")));
       List<Evaluator<RecoveredModel>> tasks = List.of(
-          RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tok, StoriesTestBed.WINDOW, 0),
-          RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tok, StoriesTestBed.WINDOW, 0));
+          RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tok).window(StoriesTestBed.WINDOW).build(),
+          RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tok).window(StoriesTestBed.WINDOW).build());
       out.printf(Locale.ROOT, "deep model %s in %s%n", deepModel.pretrainedNow()
           ? String.format(Locale.ROOT, "pretrained in %.0f s on %,d tokens (final training loss %.4f)",
               (System.nanoTime() - start) / 1e9, deepModel.corpusTokens(), deepModel.finalLoss())

@@ -234,7 +234,7 @@ record RunPipeline(String model, String tokenizer, RunCommand.Prune prune, doubl
     String text = isJson(task.file())
         ? RecoveredEvaluators.alpacaText(AlpacaData.read(task.file()))
         : TextFiles.read(task.file(), lineEndings());
-    return RecoveredEvaluators.perplexity(task.taskId(), text, tok, 128, evalTokens);
+    return RecoveredEvaluators.perplexity(task.taskId(), text, tok).window(128).maxTokens(evalTokens).build();
   }
 
   /** Checks what can be checked without the model: the layer range's form and the criterion's name. */

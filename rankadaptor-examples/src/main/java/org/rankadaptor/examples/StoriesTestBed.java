@@ -101,8 +101,8 @@ final class StoriesTestBed {
     this.recovery = recovery;
     this.recoveryData = recoveryData;
     this.split = recoveryData.split(RECOVERY_VALIDATION, seed);
-    this.target = RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tokenizer, WINDOW, 0);
-    this.test = RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tokenizer, WINDOW, 0);
+    this.target = RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tokenizer).window(WINDOW).build();
+    this.test = RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tokenizer).window(WINDOW).build();
   }
 
   /**
@@ -219,8 +219,8 @@ final class StoriesTestBed {
       status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)%s",
           setting.name(), 100 * setting.share(), firstLayer, lastLayer, 100 * global,
           setting.acrossLayers() ? ", units ranked across the layers" : ""));
-      CalibrationSet calibration = CalibrationSet.fromText(parts.get(0), tokenizer, CalibrationSet.DEFAULT_SAMPLES,
-          CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
+      CalibrationSet calibration = CalibrationSet.builder(parts.get(0), tokenizer)
+          .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seed).build();
       WidthPruningResult r = WidthPruner.prune(original, calibration,
           new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, firstLayer, lastLayer, global, seed,
               setting.acrossLayers()));
@@ -233,8 +233,8 @@ final class StoriesTestBed {
     }
     status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + firstLayer
         + ".." + lastLayer + " (Taylor+)");
-    CalibrationSet calibration = CalibrationSet.fromText(parts.get(0), tokenizer, CalibrationSet.DEFAULT_SAMPLES,
-        CalibrationSet.DEPTH_SAMPLE_LENGTH, seed);
+    CalibrationSet calibration = CalibrationSet.builder(parts.get(0), tokenizer)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.DEPTH_SAMPLE_LENGTH).seed(seed).build();
     DepthPruningResult r = DepthPruner.prune(original, calibration,
         new DepthPruningSettings(BlockImportance.TAYLOR, setting.blocks(), firstLayer, n - 1 - lastLayer));
     List<Integer> removed = r.report().removedBlocks().stream().map(ScoredUnit::index).toList();

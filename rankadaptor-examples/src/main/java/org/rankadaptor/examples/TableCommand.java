@@ -183,11 +183,11 @@ final class TableCommand implements Callable<Integer> {
       }
       if (sourceConfigs > 0) {
         List<Evaluator<RecoveredModel>> sources = List.of(
-            RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(data.resolve("text/wikitext2/wiki.test.raw")),
-                bed.tokenizer, StoriesTestBed.WINDOW, SOURCE_TOKENS),
+            RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(data.resolve("text/wikitext2/wiki.test.raw")), bed.tokenizer)
+                .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build(),
             RecoveredEvaluators.perplexity("alpaca", RecoveredEvaluators.alpacaText(
-                AlpacaData.read(data.resolve("text/alpaca/alpaca_data_1k.json"))), bed.tokenizer,
-                StoriesTestBed.WINDOW, SOURCE_TOKENS));
+                AlpacaData.read(data.resolve("text/alpaca/alpaca_data_1k.json"))), bed.tokenizer)
+                    .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build());
         List<RankConfig> drawn = pruned.space().sample(Math.min(sourceConfigs, configs.size()),
             Seeds.mix(seed, SOURCE_SALT), true);
         for (int j = shardIndex; j < drawn.size(); j += shardCount) {

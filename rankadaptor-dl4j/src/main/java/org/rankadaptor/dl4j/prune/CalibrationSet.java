@@ -41,6 +41,68 @@ public final class CalibrationSet {
   }
 
   /**
+   * Token windows of one text, chosen by a seeded generator, to be configured and built:
+   * {@code CalibrationSet.builder(text, tokenizer).samples(10).length(64).seed(42).build()}. The text is
+   * encoded once (with BOS, as a document starts) and each sample starts at a uniformly drawn position,
+   * so samples may overlap when the text is short.
+   */
+  public static Builder builder(String text, Tokenizer tokenizer) {
+    return new Builder(text, tokenizer);
+  }
+
+  /**
+   * How to draw a calibration set from a text; named settings, so that the counts cannot be swapped.
+   *
+   * @since 0.1.0
+   */
+  public static final class Builder {
+    private final String text;
+    private final Tokenizer tokenizer;
+    private int samples = DEFAULT_SAMPLES;
+    private int length = WIDTH_SAMPLE_LENGTH;
+    private long seed;
+    private boolean seeded;
+
+    private Builder(String text, Tokenizer tokenizer) {
+      this.text = java.util.Objects.requireNonNull(text, "text");
+      this.tokenizer = java.util.Objects.requireNonNull(tokenizer, "tokenizer");
+    }
+
+    /** Number of samples (default {@value CalibrationSet#DEFAULT_SAMPLES}). */
+    public Builder samples(int count) {
+      this.samples = count;
+      return this;
+    }
+
+    /** Tokens per sample (default {@value CalibrationSet#WIDTH_SAMPLE_LENGTH}). */
+    public Builder length(int tokens) {
+      this.length = tokens;
+      return this;
+    }
+
+    /** Chooses the windows. Required. */
+    public Builder seed(long value) {
+      this.seed = value;
+      this.seeded = true;
+      return this;
+    }
+
+    /**
+     * The calibration set.
+     *
+     * @throws IllegalStateException when no seed was given
+     * @throws PruningInputException when the count or length is out of range, or the text encodes to
+     *     fewer than {@code length} tokens
+     */
+    public CalibrationSet build() {
+      if (!seeded) {
+        throw new IllegalStateException("a calibration set needs an explicit seed: call seed(long)");
+      }
+      return fromText(text, tokenizer, samples, length, seed);
+    }
+  }
+
+  /**
    * Token windows of one text, chosen by a seeded generator: the text is encoded once (with BOS, as a
    * document starts) and each sample starts at a uniformly drawn position, so samples may overlap when
    * the text is short.
@@ -51,7 +113,7 @@ public final class CalibrationSet {
    * @throws PruningInputException when count or length is out of range, or the text encodes to fewer
    *     than {@code length} tokens
    */
-  public static CalibrationSet fromText(
+  private static CalibrationSet fromText(
       String text, Tokenizer tokenizer, int count, int length, long seed) {
     if (count < 1) {
       throw new PruningInputException("calibration sample count must be at least 1, got " + count);

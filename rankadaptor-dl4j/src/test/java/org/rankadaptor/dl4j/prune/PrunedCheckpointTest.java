@@ -39,8 +39,8 @@ class PrunedCheckpointTest {
 
   @Test
   void widthPrunedModelReloadsWithItsShapesAndIdenticalLogits() throws IOException {
-    CalibrationSet calibration = CalibrationSet.fromText(
-        text, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.WIDTH_SAMPLE_LENGTH, 5);
+    CalibrationSet calibration = CalibrationSet.builder(text, tokenizer)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(5).build();
     WidthPruningResult pruned = WidthPruner.prune(model, calibration, WidthPruningSettings.llmPruner(1, 3, 0.2));
     assertThat(pruned.model().config().layers()).as("layers 1..3 are narrower")
         .isNotEqualTo(model.config().layers());
@@ -49,8 +49,8 @@ class PrunedCheckpointTest {
 
   @Test
   void depthPrunedModelReloadsWithIdenticalLogits() throws IOException {
-    CalibrationSet calibration = CalibrationSet.fromText(
-        text, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.DEPTH_SAMPLE_LENGTH, 5);
+    CalibrationSet calibration = CalibrationSet.builder(text, tokenizer)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.DEPTH_SAMPLE_LENGTH).seed(5).build();
     DepthPruningResult pruned =
         DepthPruner.prune(model, calibration, new DepthPruningSettings(BlockImportance.TAYLOR, 1, 1, 1));
     assertThat(pruned.model().config().nLayers()).isEqualTo(model.config().nLayers() - 1);

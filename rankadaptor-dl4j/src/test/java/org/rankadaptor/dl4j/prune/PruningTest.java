@@ -67,8 +67,8 @@ class PruningTest {
   }
 
   private static CalibrationSet calibration(long seed) {
-    return CalibrationSet.fromText(
-        calibrationText, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.WIDTH_SAMPLE_LENGTH, seed);
+    return CalibrationSet.builder(calibrationText, tokenizer)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seed).build();
   }
 
   private static double heldOutPerplexity(LlamaModel m) {
@@ -373,7 +373,7 @@ class PruningTest {
     PruningInputException shortText =
         assertThrows(
             PruningInputException.class,
-            () -> CalibrationSet.fromText("Once upon a time.", tokenizer, 10, 64, 0));
+            () -> CalibrationSet.builder("Once upon a time.", tokenizer).samples(10).length(64).seed(0).build());
     assertTrue(shortText.getMessage().contains("64"), shortText.getMessage());
     assertThrows(
         PruningInputException.class,
@@ -390,8 +390,8 @@ class PruningTest {
   @Test
   void depthPruningRemovesExactlyTheReportedLowestCandidates() {
     CalibrationSet calibration =
-        CalibrationSet.fromText(
-            calibrationText, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.DEPTH_SAMPLE_LENGTH, 7);
+        CalibrationSet.builder(calibrationText, tokenizer)
+            .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.DEPTH_SAMPLE_LENGTH).seed(7).build();
     for (DepthPruningSettings settings :
         List.of(
             new DepthPruningSettings(BlockImportance.TAYLOR, 2, 1, 1),

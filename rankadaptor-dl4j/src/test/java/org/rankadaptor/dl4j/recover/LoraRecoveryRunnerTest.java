@@ -82,8 +82,8 @@ class LoraRecoveryRunnerTest {
 
   /** The model the tests recover: 20 % of the parameters removed from layers 1..3, as the paper prunes. */
   static LlamaModel prune(LlamaModel model, Tokenizer tokenizer, String calibrationText) {
-    CalibrationSet calibration = CalibrationSet.fromText(
-        calibrationText, tokenizer, CalibrationSet.DEFAULT_SAMPLES, CalibrationSet.WIDTH_SAMPLE_LENGTH, 3);
+    CalibrationSet calibration = CalibrationSet.builder(calibrationText, tokenizer)
+        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(3).build();
     return WidthPruner.prune(model, calibration, WidthPruningSettings.llmPruner(1, 3, 0.2)).model();
   }
 
