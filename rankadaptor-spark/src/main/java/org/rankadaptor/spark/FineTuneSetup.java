@@ -23,15 +23,28 @@ public interface FineTuneSetup<M> extends Serializable {
    * What the setup builds: the recovery runner and the evaluator of the search's task.
    *
    * @param <M> the recovered model
+   * @param runner recovers a configuration with a seed
+   * @param evaluator scores a recovered model on the search's task
    */
   record Built<M>(RecoveryRunner<M> runner, Evaluator<M> evaluator) {
+    /**
+     * Both are required.
+     *
+     * @param runner recovers a configuration with a seed
+     * @param evaluator scores a recovered model on the search's task
+     */
     public Built {
       java.util.Objects.requireNonNull(runner, "runner");
       java.util.Objects.requireNonNull(evaluator, "evaluator");
     }
   }
 
-  /** Builds the runner and the evaluator; called once per executor JVM (and by the driver, for the search). */
+  /**
+   * Builds the runner and the evaluator; called once per executor JVM and device (and by the driver,
+   * for the search).
+   *
+   * @return the runner and the evaluator
+   */
   Built<M> build();
 
   /**

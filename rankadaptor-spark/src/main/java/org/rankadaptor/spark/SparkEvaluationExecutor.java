@@ -76,8 +76,11 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
    * An executor over a running Spark context. The context stays the caller's: closing the executor does
    * not stop it.
    *
+   * @param context the running Spark context
+   * @param setup what the executors build the runner and evaluator from
    * @param parallelism fine-tunes the cluster can run at once (the executors' task slots, or GPUs);
    *     informs logs and provenance, the batch size itself is the search's
+   * @return the executor
    */
   public static SparkEvaluationExecutor create(JavaSparkContext context, FineTuneSetup<?> setup, int parallelism) {
     return new SparkEvaluationExecutor(context, false, setup, parallelism);
@@ -89,6 +92,11 @@ public final class SparkEvaluationExecutor implements EvaluationExecutor {
    * null), stopped when the executor is closed. Callers need no Spark type: a command line can offer
    * Spark without compiling against it.
    *
+   * @param master the Spark master URL, or null for the one {@code spark-submit} set
+   * @param appName the application's name in Spark's UI and logs
+   * @param setup what the executors build the runner and evaluator from
+   * @param parallelism fine-tunes the cluster can run at once; informs logs and provenance
+   * @return the executor, owning its context
    * @throws NoClassDefFoundError when Spark is not on the classpath
    */
   public static SparkEvaluationExecutor start(String master, String appName, FineTuneSetup<?> setup,
