@@ -18,6 +18,7 @@ import java.util.Optional;
 public record Confirmation(
     List<Finalist> finalists, Optional<PairedComparison> comparison, RankConfig recommended, String reason) {
 
+  /** Copies the finalists. */
   public Confirmation {
     finalists = List.copyOf(finalists);
   }

@@ -13,6 +13,7 @@ import java.util.Map;
  */
 public record Evaluation(double score, Map<String, Double> metrics) {
 
+  /** Checks that the score is finite; copies the metrics, sorted. */
   public Evaluation {
     if (!Double.isFinite(score)) {
       throw new IllegalArgumentException("an evaluation score must be finite, got " + score);

@@ -17,6 +17,7 @@ import java.util.Map;
  */
 public record Finalist(RankConfig config, Map<Long, Double> scores, double mean, double standardError, long cost) {
 
+  /** Copies the scores. */
   public Finalist {
     scores = Map.copyOf(scores);
   }

@@ -18,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * @param provenance what the observation will record: the seed, the fingerprints of the searching
  *     process's runner and evaluator, and the search's settings (seed, phase, position in the trace)
  * @since 0.1.0
+ * @serial exclude serialised only to ship work between processes of one version (Spark)
  */
 public record FineTune(String taskId, RankConfig config, long seed, Provenance provenance) implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Logger log = LoggerFactory.getLogger(FineTune.class);
 
+  /** Checks that nothing is missing and that the provenance carries the fine-tune's seed. */
   public FineTune {
     Objects.requireNonNull(taskId, "taskId");
     Objects.requireNonNull(config, "config");

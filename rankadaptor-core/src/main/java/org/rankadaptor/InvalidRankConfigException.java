@@ -10,6 +10,11 @@ package org.rankadaptor;
 public final class InvalidRankConfigException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with its message.
+   *
+   * @param message what is wrong with the configuration, naming the layer
+   */
   public InvalidRankConfigException(String message) {
     super(message);
   }

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param failure why it failed; empty when it succeeded
  * @param recordedAt when the observation was made
  * @since 0.1.0
+ * @serial exclude serialised only to ship work between processes of one version (Spark)
  */
 public record Observation(
     String taskId,
@@ -33,10 +34,13 @@ public record Observation(
 
   /** Outcome of a recovery and evaluation. */
   public enum Status {
+    /** Recovered and evaluated; the score is a measurement. */
     SUCCEEDED,
+    /** The recovery diverged or the evaluation could not be made; {@code failure} says why. */
     FAILED
   }
 
+  /** Checks the identity fields and that a success has a finite score; copies the maps. */
   public Observation {
     Objects.requireNonNull(taskId, "taskId");
     Objects.requireNonNull(config, "config");

@@ -8,10 +8,21 @@ package org.rankadaptor;
 public final class ObservationStoreException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with its message.
+   *
+   * @param message what is wrong with the store, naming the file and line
+   */
   public ObservationStoreException(String message) {
     super(message);
   }
 
+  /**
+   * An exception with its message and cause.
+   *
+   * @param message what is wrong with the store, naming the file and line
+   * @param cause what went wrong underneath
+   */
   public ObservationStoreException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -36,6 +36,7 @@ public record PairedComparison(
     double confidence,
     Verdict verdict) {
 
+  /** Copies the seeds. */
   public PairedComparison {
     seeds = List.copyOf(seeds);
   }

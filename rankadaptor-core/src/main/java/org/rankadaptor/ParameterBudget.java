@@ -13,6 +13,7 @@ import java.util.Arrays;
  */
 public record ParameterBudget(long[] parametersPerRank, long maxTrainableParameters) {
 
+  /** Checks the per-rank costs and the cap; copies the costs. */
   public ParameterBudget {
     parametersPerRank = parametersPerRank.clone();
     for (int layer = 0; layer < parametersPerRank.length; layer++) {
@@ -40,6 +41,7 @@ public record ParameterBudget(long[] parametersPerRank, long maxTrainableParamet
     return trainableParameters(config) <= maxTrainableParameters;
   }
 
+  /** A copy of the trainable parameters one unit of rank costs in each layer. */
   @Override
   public long[] parametersPerRank() {
     return parametersPerRank.clone();

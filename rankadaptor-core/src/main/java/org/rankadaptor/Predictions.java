@@ -12,6 +12,7 @@ import java.util.Optional;
  */
 public record Predictions(double[] mean, double[] std) {
 
+  /** Checks that the standard deviations, when given, match the means in number. */
   public Predictions {
     if (std != null && std.length != mean.length) {
       throw new IllegalArgumentException("mean has " + mean.length + " entries but std has " + std.length);
@@ -23,10 +24,12 @@ public record Predictions(double[] mean, double[] std) {
     return new Predictions(mean, null);
   }
 
+  /** Number of candidates predicted. */
   public int size() {
     return mean.length;
   }
 
+  /** Whether standard deviations were given. */
   public boolean hasUncertainty() {
     return std != null;
   }

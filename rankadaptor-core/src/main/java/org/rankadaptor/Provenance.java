@@ -14,11 +14,13 @@ import java.util.TreeMap;
  * @param dataFingerprint identifies the recovery and evaluation data
  * @param settings any further settings, sorted by key
  * @since 0.1.0
+ * @serial exclude serialised only to ship work between processes of one version (Spark)
  */
 public record Provenance(long seed, String modelFingerprint, String dataFingerprint, Map<String, String> settings)
     implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** Empty strings for missing fingerprints; the settings copied and sorted. */
   public Provenance {
     modelFingerprint = modelFingerprint == null ? "" : modelFingerprint;
     dataFingerprint = dataFingerprint == null ? "" : dataFingerprint;

@@ -8,10 +8,21 @@ package org.rankadaptor;
 public class RankAdaptorException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with its message.
+   *
+   * @param message what went wrong
+   */
   public RankAdaptorException(String message) {
     super(message);
   }
 
+  /**
+   * An exception with its message and cause.
+   *
+   * @param message what went wrong
+   * @param cause what went wrong underneath
+   */
   public RankAdaptorException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -13,6 +13,7 @@ import java.util.List;
  * <p>Text form: ranks separated by commas, {@code "8,8,4,12"}; see {@link #parse} and {@link #format}.
  *
  * @since 0.1.0
+ * @serial exclude serialised only to ship work between processes of one version (Spark)
  */
 public final class RankConfig implements Comparable<RankConfig>, java.io.Serializable {
   private static final long serialVersionUID = 1L;

@@ -478,6 +478,11 @@ public final class RankSpace {
       return this;
     }
 
+    /**
+     * The space.
+     *
+     * @return the space with the layers, candidates and budget given
+     */
     public RankSpace build() {
       return new RankSpace(candidates.clone(), budget);
     }

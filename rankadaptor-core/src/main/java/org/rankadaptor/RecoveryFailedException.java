@@ -10,10 +10,21 @@ package org.rankadaptor;
 public final class RecoveryFailedException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with its message.
+   *
+   * @param message why the recovery produced no usable model
+   */
   public RecoveryFailedException(String message) {
     super(message);
   }
 
+  /**
+   * An exception with its message and cause.
+   *
+   * @param message why the recovery produced no usable model
+   * @param cause what went wrong underneath
+   */
   public RecoveryFailedException(String message, Throwable cause) {
     super(message, cause);
   }

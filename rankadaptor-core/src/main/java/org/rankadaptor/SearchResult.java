@@ -38,6 +38,7 @@ public record SearchResult(
     Optional<Confirmation> confirmation,
     OptionalDouble noiseStd) {
 
+  /** Copies the trace. */
   public SearchResult {
     trace = ImmutableList.copyOf(trace);
     Objects.requireNonNull(confirmation, "confirmation");

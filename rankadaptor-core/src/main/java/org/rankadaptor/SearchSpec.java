@@ -92,6 +92,7 @@ public final class SearchSpec<M> {
     return new Builder<>(Objects.requireNonNull(space, "space"), null, runner, evaluator);
   }
 
+  /** The search space: the performance model's, or the one given for random search. */
   public RankSpace space() {
     return space;
   }
@@ -101,14 +102,17 @@ public final class SearchSpec<M> {
     return Optional.ofNullable(model);
   }
 
+  /** Recovers the pruned model for a configuration. */
   public RecoveryRunner<M> runner() {
     return runner;
   }
 
+  /** Scores a recovered model; its task id names the target task. */
   public Evaluator<M> evaluator() {
     return evaluator;
   }
 
+  /** Where every evaluation is persisted as it happens (default: in memory). */
   public ObservationStore store() {
     return store;
   }
@@ -123,6 +127,7 @@ public final class SearchSpec<M> {
     return recoverySeed;
   }
 
+  /** Candidates sampled and predicted per iteration. */
   public int candidatesPerIteration() {
     return candidatesPerIteration;
   }
@@ -132,6 +137,7 @@ public final class SearchSpec<M> {
     return localCandidateFraction;
   }
 
+  /** Seeded random configurations evaluated before the first iteration. */
   public int warmupEvaluations() {
     return warmupEvaluations;
   }
@@ -141,6 +147,7 @@ public final class SearchSpec<M> {
     return maxEvaluations;
   }
 
+  /** The wall-time budget, checked before each batch; empty for none. */
   public Optional<Duration> maxWallTime() {
     return Optional.ofNullable(maxWallTime);
   }
@@ -186,10 +193,12 @@ public final class SearchSpec<M> {
     return confidence;
   }
 
+  /** How predictions become a choice. */
   public Acquisition acquisition() {
     return acquisition;
   }
 
+  /** Whether the search meta-learns from other tasks' observations in the store first. */
   public boolean metaLearning() {
     return metaLearning;
   }
@@ -227,6 +236,7 @@ public final class SearchSpec<M> {
     return executor;
   }
 
+  /** Who hears of the search's progress, in the order added. */
   public List<SearchListener> listeners() {
     return listeners;
   }
@@ -459,6 +469,7 @@ public final class SearchSpec<M> {
       return this;
     }
 
+    /** Adds a listener of the search's phases, evaluations and result. */
     public Builder<M> listener(SearchListener value) {
       this.listeners.add(Objects.requireNonNull(value, "listener"));
       return this;

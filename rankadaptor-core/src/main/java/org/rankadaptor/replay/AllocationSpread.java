@@ -82,6 +82,7 @@ public record AllocationSpread(
   public record ConfigMean(RankConfig config, double mean, double[] scores, long parameters,
       PairedComparison versusReference, PairedComparison adjusted) {}
 
+  /** Copies the lists. */
   public AllocationSpread {
     seeds = List.copyOf(seeds);
     configs = List.copyOf(configs);

@@ -69,6 +69,7 @@ public final class RecoveryTable {
   public record Row(RankConfig config, long seed, Map<String, Double> scores, double costSeconds,
       Optional<String> failure) {
 
+    /** Checks that a row has scores or a failure, and that the scores are finite; copies them, sorted. */
     public Row {
       Objects.requireNonNull(config, "config");
       scores = Collections.unmodifiableMap(new TreeMap<>(scores));
@@ -83,6 +84,7 @@ public final class RecoveryTable {
       });
     }
 
+    /** Whether the recovery succeeded (its scores are measurements). */
     public boolean succeeded() {
       return failure.isEmpty();
     }

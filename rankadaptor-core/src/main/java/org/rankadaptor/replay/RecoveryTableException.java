@@ -10,6 +10,12 @@ import org.rankadaptor.RankAdaptorException;
 public final class RecoveryTableException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * An exception with its message and cause.
+   *
+   * @param message what is wrong with the table, naming the file and line
+   * @param cause what went wrong underneath
+   */
   public RecoveryTableException(String message, Throwable cause) {
     super(message, cause);
   }
