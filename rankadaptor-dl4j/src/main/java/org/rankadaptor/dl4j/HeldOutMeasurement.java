@@ -16,6 +16,7 @@ import org.rankadaptor.RankConfig;
  */
 public record HeldOutMeasurement(String method, RankConfig config, long recoverySeed, Observation observation) {
 
+  /** Nothing may be missing. */
   public HeldOutMeasurement {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(config, "config");

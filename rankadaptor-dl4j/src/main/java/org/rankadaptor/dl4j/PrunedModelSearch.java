@@ -97,13 +97,17 @@ public final class PrunedModelSearch {
   /** File names inside the output folder. */
   public static final String ADAPTERS_FOLDER = "adapters";
 
+  /** Folder of the pruned model with the best adapters merged in. */
   public static final String MERGED_FOLDER = "merged";
+  /** The result: best configuration, trace, baselines and comparisons. */
   public static final String RESULT_FILE = "result.json";
+  /** How the result was made: seeds, fingerprints, settings, pruning report. */
   public static final String PROVENANCE_FILE = "provenance.json";
 
   /** Method names of held-out measurements besides the baselines' names. */
   public static final String RANKADAPTOR = "rankadaptor";
 
+  /** The random-search baseline's name in results. */
   public static final String RANDOM_SEARCH = "random";
 
   /** Method name of AdaLoRA, when a run compares it (see {@link Builder#adaLora}). */

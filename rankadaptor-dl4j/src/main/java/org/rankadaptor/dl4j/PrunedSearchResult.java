@@ -47,6 +47,7 @@ public record PrunedSearchResult(
     Optional<Path> resultFile,
     Optional<Path> provenanceFile) {
 
+  /** Copies the baselines and the held-out measurements. */
   public PrunedSearchResult {
     baselines = ImmutableMap.copyOf(baselines);
     heldOut = List.copyOf(heldOut);

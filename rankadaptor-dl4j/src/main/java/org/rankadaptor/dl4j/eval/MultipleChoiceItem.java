@@ -18,6 +18,7 @@ import java.util.List;
  */
 public record MultipleChoiceItem(String id, List<String> contexts, List<String> choices, int gold) {
 
+  /** Checks the contexts, choices and label; copies the lists. */
   public MultipleChoiceItem {
     contexts = ImmutableList.copyOf(contexts);
     choices = ImmutableList.copyOf(choices);

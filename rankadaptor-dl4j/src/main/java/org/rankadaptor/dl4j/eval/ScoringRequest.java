@@ -14,6 +14,7 @@ import java.util.Arrays;
  */
 public record ScoringRequest(int[] context, int[] continuation) {
 
+  /** Checks that context and continuation are not empty. */
   public ScoringRequest {
     if (context == null || context.length == 0) {
       throw new IllegalArgumentException("a scoring request needs at least one context token");

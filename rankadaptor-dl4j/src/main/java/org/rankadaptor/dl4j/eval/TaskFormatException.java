@@ -12,7 +12,9 @@ public final class TaskFormatException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;
+  /** Where in the file, such as an item index. */
   private final String location;
+  /** The field at fault. */
   private final String field;
 
   /**
@@ -25,6 +27,15 @@ public final class TaskFormatException extends RankAdaptorException {
     this(file, location, field, problem, null);
   }
 
+  /**
+   * A problem in a task file.
+   *
+   * @param file the file
+   * @param location where in it, such as an item index
+   * @param field the field at fault
+   * @param problem what is wrong
+   * @param cause what went wrong underneath, or null
+   */
   public TaskFormatException(Path file, String location, String field, String problem, Throwable cause) {
     super(message(file, location, field, problem), cause);
     this.file = file;

@@ -9,12 +9,19 @@ package org.rankadaptor.dl4j.eval;
  * @since 0.1.0
  */
 public enum ZeroShotTask {
+  /** BoolQ: yes/no questions about a passage. */
   BOOLQ("boolq", false, false),
+  /** PIQA: physical commonsense, two solutions. */
   PIQA("piqa", true, false),
+  /** HellaSwag: the most plausible continuation of a scene. */
   HELLASWAG("hellaswag", true, true),
+  /** WinoGrande: pronoun resolution, scored on the sentence after the blank. */
   WINOGRANDE("winogrande", false, false),
+  /** ARC, easy set: grade-school science questions. */
   ARC_EASY("arc_easy", true, false),
+  /** ARC, challenge set. */
   ARC_CHALLENGE("arc_challenge", true, true),
+  /** OpenBookQA: science questions needing a fact and common knowledge. */
   OPENBOOKQA("openbookqa", true, true);
 
   /** Name of the plain accuracy metric. */

@@ -12,6 +12,7 @@ import java.nio.file.Path;
  */
 public class CheckpointFormatException extends IOException {
 
+  /** The checkpoint at fault. */
   private final Path file;
 
   /**

@@ -15,6 +15,7 @@ public class FileFormatException extends IOException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;
+  /** The item at fault (a tensor, key or entry), when one is. */
   private final String item;
 
   /**

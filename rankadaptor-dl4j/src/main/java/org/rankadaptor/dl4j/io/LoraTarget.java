@@ -8,12 +8,19 @@ import java.util.Optional;
  * @since 0.1.0
  */
 public enum LoraTarget {
+  /** The attention's query projection. */
   Q_PROJ("self_attn", "q_proj"),
+  /** The attention's key projection. */
   K_PROJ("self_attn", "k_proj"),
+  /** The attention's value projection. */
   V_PROJ("self_attn", "v_proj"),
+  /** The attention's output projection. */
   O_PROJ("self_attn", "o_proj"),
+  /** The MLP's gate projection. */
   GATE_PROJ("mlp", "gate_proj"),
+  /** The MLP's up projection. */
   UP_PROJ("mlp", "up_proj"),
+  /** The MLP's down projection. */
   DOWN_PROJ("mlp", "down_proj");
 
   private final String block;

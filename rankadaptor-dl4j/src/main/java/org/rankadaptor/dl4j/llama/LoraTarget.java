@@ -6,12 +6,19 @@ package org.rankadaptor.dl4j.llama;
  * @since 0.1.0
  */
 public enum LoraTarget {
+  /** The attention's query projection. */
   Q("self_attn.q_proj"),
+  /** The attention's key projection. */
   K("self_attn.k_proj"),
+  /** The attention's value projection. */
   V("self_attn.v_proj"),
+  /** The attention's output projection. */
   O("self_attn.o_proj"),
+  /** The MLP's gate projection. */
   GATE("mlp.gate_proj"),
+  /** The MLP's up projection. */
   UP("mlp.up_proj"),
+  /** The MLP's down projection. */
   DOWN("mlp.down_proj");
 
   private final String moduleName;

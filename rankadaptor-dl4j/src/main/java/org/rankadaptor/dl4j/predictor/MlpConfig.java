@@ -46,6 +46,7 @@ public record MlpConfig(
 
   private static final double L2 = 3e-2;
 
+  /** Checks every setting's range, naming the one out of it; copies the widths. */
   public MlpConfig {
     checkArgument(hidden != null && !hidden.isEmpty(), "the network needs at least one hidden layer");
     for (Integer width : hidden) {
@@ -85,31 +86,37 @@ public record MlpConfig(
     return paper().withHidden(32, 16, 32);
   }
 
+  /** A copy with these hidden layer widths. */
   public MlpConfig withHidden(int... widths) {
     return new MlpConfig(Ints.asList(widths.clone()), ensembleSize, seed, learningRate, l2, batchSize, epochs,
         stepsPerObservation, minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
   }
 
+  /** A copy with this many networks in the ensemble. */
   public MlpConfig withEnsembleSize(int value) {
     return new MlpConfig(hidden, value, seed, learningRate, l2, batchSize, epochs, stepsPerObservation,
         minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
   }
 
+  /** A copy with this seed of fresh networks. */
   public MlpConfig withSeed(long value) {
     return new MlpConfig(hidden, ensembleSize, value, learningRate, l2, batchSize, epochs, stepsPerObservation,
         minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
   }
 
+  /** A copy with this Adam learning rate. */
   public MlpConfig withLearningRate(double value) {
     return new MlpConfig(hidden, ensembleSize, seed, value, l2, batchSize, epochs, stepsPerObservation,
         minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
   }
 
+  /** A copy with this L2 weight penalty. */
   public MlpConfig withL2(double value) {
     return new MlpConfig(hidden, ensembleSize, seed, learningRate, value, batchSize, epochs, stepsPerObservation,
         minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
   }
 
+  /** A copy with this many epochs of training. */
   public MlpConfig withEpochs(int value) {
     return new MlpConfig(hidden, ensembleSize, seed, learningRate, l2, batchSize, value, stepsPerObservation,
         minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);

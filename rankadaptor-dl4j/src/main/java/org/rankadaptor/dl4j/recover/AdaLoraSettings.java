@@ -29,8 +29,11 @@ public record AdaLoraSettings(
   /** PEFT's defaults for the rank, smoothing and regulariser. */
   public static final int DEFAULT_INIT_R = 12;
 
+  /** PEFT's default average rank per module at the end: uniform rank 8's budget. */
   public static final int DEFAULT_TARGET_R = 8;
+  /** PEFT's default smoothing of the importance (beta1 and beta2). */
   public static final double DEFAULT_BETA = 0.85;
+  /** PEFT's default weight of the orthogonality regulariser. */
   public static final double DEFAULT_ORTH_REG_WEIGHT = 0.5;
 
   /** Validates what does not depend on the number of steps. */

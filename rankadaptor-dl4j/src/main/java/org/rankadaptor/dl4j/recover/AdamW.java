@@ -28,7 +28,9 @@ public final class AdamW {
   /** PyTorch's and Hugging Face's defaults. */
   public static final double DEFAULT_BETA1 = 0.9;
 
+  /** PyTorch's default decay of the second-moment estimate. */
   public static final double DEFAULT_BETA2 = 0.999;
+  /** PyTorch's default term added to the denominator. */
   public static final double DEFAULT_EPSILON = 1e-8;
 
   private final List<INDArray> parameters;

@@ -55,6 +55,7 @@ public final class AlpacaData {
    * @param output the response
    */
   public record Record(String instruction, String input, String output) {
+    /** All three fields are required (empty strings are fine). */
     public Record {
       if (instruction == null || input == null || output == null) {
         throw new IllegalArgumentException("instruction, input and output must not be null");

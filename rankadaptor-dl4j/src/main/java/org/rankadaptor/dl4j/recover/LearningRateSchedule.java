@@ -20,7 +20,9 @@ public record LearningRateSchedule(double peak, int warmup, int total, Decay dec
 
   /** Shape of the decay after warmup. */
   public enum Decay {
+    /** Linear warm-up, then linear decay to zero (Hugging Face's default, as LLM-Pruner trains). */
     LINEAR,
+    /** Linear warm-up, then cosine decay to zero. */
     COSINE,
     /** The peak rate until the end. */
     CONSTANT

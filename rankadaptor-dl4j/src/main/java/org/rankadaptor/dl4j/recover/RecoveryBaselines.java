@@ -20,8 +20,11 @@ import org.rankadaptor.RankSpace;
  */
 public final class RecoveryBaselines {
 
+  /** No recovery: the pruned model as it is. */
   public static final String NONE = "none";
+  /** Uniform rank 8 on every layer. */
   public static final String UNIFORM = "uniform";
+  /** LoRA*: the paper's hand-made ranks 4, 6, 10 and 12 over the quarters of the pruned layers. */
   public static final String LORA_STAR = "lora*";
 
   /** Every baseline's name. */

@@ -12,7 +12,9 @@ public final class TrainingDataException extends RankAdaptorException {
   private static final long serialVersionUID = 1L;
 
   private final transient Path file;
+  /** Where in the data, such as a record index. */
   private final String location;
+  /** The field at fault. */
   private final String field;
 
   /**

@@ -15,6 +15,7 @@ import java.util.Arrays;
  */
 public record TrainingExample(int[] tokens, boolean[] lossMask) {
 
+  /** Checks that tokens and loss mask agree in length and the first token is not a target. */
   public TrainingExample {
     if (tokens == null || lossMask == null || tokens.length != lossMask.length) {
       throw new IllegalArgumentException("tokens and loss mask must have the same length");
