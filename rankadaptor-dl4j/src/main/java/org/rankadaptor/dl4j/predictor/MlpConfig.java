@@ -144,4 +144,136 @@ public record MlpConfig(
     widths[widths.length - 1] = 1;
     return widths;
   }
+
+  /**
+   * A builder holding these settings, to change some by name:
+   * {@code MlpConfig.paper().toBuilder().warmupSteps(10).build()}.
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+      b.hidden = hidden;
+      b.ensembleSize = ensembleSize;
+      b.seed = seed;
+      b.learningRate = learningRate;
+      b.l2 = l2;
+      b.batchSize = batchSize;
+      b.epochs = epochs;
+      b.stepsPerObservation = stepsPerObservation;
+      b.minUpdateSteps = minUpdateSteps;
+      b.replayCapacity = replayCapacity;
+      b.metaIterations = metaIterations;
+      b.metaInnerSteps = metaInnerSteps;
+      b.metaStepSize = metaStepSize;
+    return b;
+  }
+
+  /**
+   * Settings by name, so that none of the numbers can be swapped; start from a preset's {@code toBuilder()}.
+   *
+   * @since 0.1.0
+   */
+  public static final class Builder {
+    private List<Integer> hidden;
+    private int ensembleSize;
+    private long seed;
+    private double learningRate;
+    private double l2;
+    private int batchSize;
+    private int epochs;
+    private int stepsPerObservation;
+    private int minUpdateSteps;
+    private int replayCapacity;
+    private int metaIterations;
+    private int metaInnerSteps;
+    private double metaStepSize;
+
+    private Builder() {}
+
+    /** Widths of the hidden ReLU layers, in order (the paper: 32-32-32). */
+    public Builder hidden(List<Integer> value) {
+      this.hidden = value;
+      return this;
+    }
+
+    /** Number of differently seeded networks; 1 means no uncertainty. */
+    public Builder ensembleSize(int value) {
+      this.ensembleSize = value;
+      return this;
+    }
+
+    /** Seed of every random choice (weight initialisation, mini-batches, task order). */
+    public Builder seed(long value) {
+      this.seed = value;
+      return this;
+    }
+
+    /** Adam learning rate of online updates and {@link MlpPerformanceModel#fit}. */
+    public Builder learningRate(double value) {
+      this.learningRate = value;
+      return this;
+    }
+
+    /** L2 penalty on the weights (0 for none). */
+    public Builder l2(double value) {
+      this.l2 = value;
+      return this;
+    }
+
+    /** Mini-batch size of every training step. */
+    public Builder batchSize(int value) {
+      this.batchSize = value;
+      return this;
+    }
+
+    /** Passes over the data in {@link MlpPerformanceModel#fit}. */
+    public Builder epochs(int value) {
+      this.epochs = value;
+      return this;
+    }
+
+    /** Adam steps an online update takes per new observation. */
+    public Builder stepsPerObservation(int value) {
+      this.stepsPerObservation = value;
+      return this;
+    }
+
+    /** Fewest Adam steps of one online update, however few observations it brings. */
+    public Builder minUpdateSteps(int value) {
+      this.minUpdateSteps = value;
+      return this;
+    }
+
+    /** Most target observations kept for replay (the most recent ones). */
+    public Builder replayCapacity(int value) {
+      this.replayCapacity = value;
+      return this;
+    }
+
+    /** Reptile outer iterations in {@link MlpPerformanceModel#metaLearn}. */
+    public Builder metaIterations(int value) {
+      this.metaIterations = value;
+      return this;
+    }
+
+    /** Adam steps on one source task per Reptile iteration. */
+    public Builder metaInnerSteps(int value) {
+      this.metaInnerSteps = value;
+      return this;
+    }
+
+    /** Reptile's outer step size at the first iteration, annealed linearly to 0. */
+    public Builder metaStepSize(double value) {
+      this.metaStepSize = value;
+      return this;
+    }
+
+    /**
+     * The settings.
+     *
+     * @throws IllegalArgumentException naming the setting out of range
+     */
+    public MlpConfig build() {
+      return new MlpConfig(hidden, ensembleSize, seed, learningRate, l2, batchSize, epochs, stepsPerObservation, minUpdateSteps, replayCapacity, metaIterations, metaInnerSteps, metaStepSize);
+    }
+  }
 }

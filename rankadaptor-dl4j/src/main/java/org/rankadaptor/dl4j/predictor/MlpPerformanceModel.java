@@ -152,7 +152,10 @@ public final class MlpPerformanceModel implements PerformanceModel {
     return state.sourceTasks;
   }
 
-  /** A copy of one ensemble member's network, for inspection or export. */
+  /**
+   * A copy of one ensemble member as a DL4J network, to export it or to use DL4J's tools on it. The
+   * model itself predicts with its own scorer, not with DL4J; this is the one way out to DL4J's types.
+   */
   public MultiLayerNetwork network(int member) {
     checkArgument(member >= 0 && member < config.ensembleSize(), "member %s is outside 0..%s", member,
         config.ensembleSize() - 1);

@@ -149,4 +149,152 @@ public record RecoverySettings(
     m.put("divergenceFactor", Double.toString(divergenceFactor));
     return m;
   }
+
+  /**
+   * A builder holding these settings, to change some by name:
+   * {@code RecoverySettings.paper().toBuilder().warmupSteps(10).build()}.
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+      b.learningRate = learningRate;
+      b.epochs = epochs;
+      b.maxSteps = maxSteps;
+      b.batchSize = batchSize;
+      b.microBatchSize = microBatchSize;
+      b.warmupSteps = warmupSteps;
+      b.cutoffLength = cutoffLength;
+      b.weightDecay = weightDecay;
+      b.evalInterval = evalInterval;
+      b.maxGradNorm = maxGradNorm;
+      b.decay = decay;
+      b.dropout = dropout;
+      b.alpha = alpha;
+      b.targets = targets;
+      b.divergenceFactor = divergenceFactor;
+    return b;
+  }
+
+  /**
+   * Settings by name, so that none of the numbers can be swapped; start from a preset's {@code toBuilder()}.
+   *
+   * @since 0.1.0
+   */
+  public static final class Builder {
+    private double learningRate;
+    private int epochs;
+    private int maxSteps;
+    private int batchSize;
+    private int microBatchSize;
+    private int warmupSteps;
+    private int cutoffLength;
+    private double weightDecay;
+    private int evalInterval;
+    private double maxGradNorm;
+    private LearningRateSchedule.Decay decay;
+    private double dropout;
+    private AlphaRule alpha;
+    private Set<LoraTarget> targets;
+    private double divergenceFactor;
+
+    private Builder() {}
+
+    /** Peak learning rate of AdamW. */
+    public Builder learningRate(double value) {
+      this.learningRate = value;
+      return this;
+    }
+
+    /** Passes over the training data; ignored when {@code maxSteps > 0}. */
+    public Builder epochs(int value) {
+      this.epochs = value;
+      return this;
+    }
+
+    /** Optimiser steps to take regardless of epochs (the data is cycled); 0: {@code epochs} decide. */
+    public Builder maxSteps(int value) {
+      this.maxSteps = value;
+      return this;
+    }
+
+    /** Examples per optimiser step; a multiple of {@code microBatchSize}. */
+    public Builder batchSize(int value) {
+      this.batchSize = value;
+      return this;
+    }
+
+    /** Examples per forward/backward pass. */
+    public Builder microBatchSize(int value) {
+      this.microBatchSize = value;
+      return this;
+    }
+
+    /** Optimiser steps of linear learning-rate warmup. */
+    public Builder warmupSteps(int value) {
+      this.warmupSteps = value;
+      return this;
+    }
+
+    /** Longest training or validation sequence; longer examples are cut. */
+    public Builder cutoffLength(int value) {
+      this.cutoffLength = value;
+      return this;
+    }
+
+    /** AdamW's decoupled weight decay. */
+    public Builder weightDecay(double value) {
+      this.weightDecay = value;
+      return this;
+    }
+
+    /** Optimiser steps between validation losses (also measured before the first and after the last step); 0: only those two. */
+    public Builder evalInterval(int value) {
+      this.evalInterval = value;
+      return this;
+    }
+
+    /** The global gradient norm is clipped to this; 0: no clipping. */
+    public Builder maxGradNorm(double value) {
+      this.maxGradNorm = value;
+      return this;
+    }
+
+    /** Learning-rate decay after warmup. */
+    public Builder decay(LearningRateSchedule.Decay value) {
+      this.decay = value;
+      return this;
+    }
+
+    /** LoRA dropout probability. */
+    public Builder dropout(double value) {
+      this.dropout = value;
+      return this;
+    }
+
+    /** LoRA alpha of each layer from its rank. */
+    public Builder alpha(AlphaRule value) {
+      this.alpha = value;
+      return this;
+    }
+
+    /** The projections that get adapters. */
+    public Builder targets(Set<LoraTarget> value) {
+      this.targets = value;
+      return this;
+    }
+
+    /** A step's loss above this multiple of the first step's loss is a divergence. */
+    public Builder divergenceFactor(double value) {
+      this.divergenceFactor = value;
+      return this;
+    }
+
+    /**
+     * The settings.
+     *
+     * @throws IllegalArgumentException naming the setting out of range
+     */
+    public RecoverySettings build() {
+      return new RecoverySettings(learningRate, epochs, maxSteps, batchSize, microBatchSize, warmupSteps, cutoffLength, weightDecay, evalInterval, maxGradNorm, decay, dropout, alpha, targets, divergenceFactor);
+    }
+  }
 }
