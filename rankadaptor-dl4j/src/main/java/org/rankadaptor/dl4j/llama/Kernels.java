@@ -47,6 +47,18 @@ final class Kernels {
     return f;
   }
 
+  private static volatile Boolean onHost; // null: not asked yet
+
+  /** Whether the backend computes on host memory, where these loops may read and write. */
+  private static boolean onHost() {
+    Boolean h = onHost;
+    if (h == null) {
+      h = Nd4j.getEnvironment().isCPU();
+      onHost = h;
+    }
+    return h;
+  }
+
   /** Forces the choice ({@code null}: decide again from the property and the backend); for tests. */
   static void useFused(Boolean value) {
     fused = value;
@@ -373,6 +385,10 @@ final class Kernels {
 
   /** The elements of {@code a}, which must be c-ordered, contiguous, float32 or float64. */
   static Values values(INDArray a) {
+    if (!onHost()) {
+      throw new IllegalStateException("the fused kernels read and write host memory, which this ND4J backend does "
+          + "not compute on: run with -D" + PROPERTY + "=nd4j (the default on such a backend)");
+    }
     if (!isContiguous(a)) {
       throw new IllegalStateException("expected a contiguous c-ordered array, got " + a.shapeInfoToString());
     }

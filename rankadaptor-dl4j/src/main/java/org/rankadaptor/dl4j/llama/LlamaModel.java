@@ -526,6 +526,14 @@ public final class LlamaModel {
     }
     int cols = (int) compact.size(1);
     INDArray full = Nd4j.zeros(compact.dataType(), rows, cols);
+    if (!Kernels.fused()) {
+      // Row by row as ND4J operations: the loop below reads and writes host memory.
+      for (int i = 0; i < targetRows.length; i++) {
+        full.putRow(targetRows[i], compact.getRow(i));
+      }
+      Ops.release(compact);
+      return full;
+    }
     Kernels.Values from = Kernels.values(compact);
     Kernels.Values to = Kernels.values(full);
     for (int i = 0; i < targetRows.length; i++) {

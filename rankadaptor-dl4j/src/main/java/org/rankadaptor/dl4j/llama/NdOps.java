@@ -59,7 +59,7 @@ final class NdOps {
     // Forbidden keys pushed far below any score, then zeroed exactly after the softmax.
     INDArray masked = rows.add(keep.rsub(1.0).muli(-1e9));
     INDArray probs = Transforms.softmax(masked, false).muli(keep);
-    rows.assign(probs);
+    scores.assign(probs.reshape('c', scores.shape())); // in place whether or not the reshape was a view
   }
 
   /** In place, {@code dS = P * (dP - sum_j dP_j P_j)} per row; zero where P is zero. */
@@ -67,7 +67,7 @@ final class NdOps {
     INDArray d = dP.reshape('c', rows, s);
     INDArray p = probs.reshape('c', rows, s);
     INDArray dot = d.mul(p).sum(true, 1);
-    d.assign(d.subColumnVector(dot).muli(p));
+    dP.assign(d.subColumnVector(dot).muli(p).reshape('c', dP.shape()));
   }
 
   private static INDArray keepMask(int[] allowed, int s, org.nd4j.linalg.api.buffer.DataType type) {
