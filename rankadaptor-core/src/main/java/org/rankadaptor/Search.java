@@ -154,7 +154,8 @@ final class Search<M> {
         break;
       }
       replicateForNoise();
-      if (explorationLeft() <= 0) {
+      int exploration = explorationLeft(); // nothing below changes it before the batch runs
+      if (exploration <= 0) {
         reason = StopReason.EVALUATION_BUDGET;
         break;
       }
@@ -175,7 +176,7 @@ final class Search<M> {
         break;
       }
       List<Planned> batch = new ArrayList<>();
-      for (int choice : choose(predictions, random, Math.min(spec.batchSize(), explorationLeft()))) {
+      for (int choice : choose(predictions, random, Math.min(spec.batchSize(), exploration))) {
         batch.add(new Planned(candidates.get(choice), primarySeed, SearchPhase.ITERATION, predictions.mean()[choice],
             predictions.hasUncertainty() ? predictions.std()[choice] : Double.NaN));
       }

@@ -106,7 +106,7 @@ final class ParallelCommand implements Callable<Integer> {
       StoriesSetup setup = new StoriesSetup(data.toAbsolutePath().toString(), outputDir.toAbsolutePath().toString(),
           setting, steps, 0, seed);
       StoriesSetup.Prepared prepared = setup.prepare(err);
-      FineTuneSetup.Built<RecoveredModel> here = setup.build();
+      FineTuneSetup.Built<RecoveredModel> here = prepared.built(new PrintWriter(java.io.Writer.nullWriter()));
       RankSpace space = prepared.pruned().withUniformBudget(prepared.bed().recovery);
       List<Way> ways = List.of(new Way("one at a time", 1, "sequential"), new Way("threads", 2, "threads(2)"),
           new Way("Spark, local[2]", 2, "spark"));

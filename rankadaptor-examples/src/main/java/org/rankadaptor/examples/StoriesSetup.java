@@ -25,7 +25,12 @@ record StoriesSetup(String data, String cacheDir, String setting, int steps, int
   private static final long serialVersionUID = 1L;
 
   /** The test bed and its pruned model, printing progress to {@code err}. */
-  record Prepared(StoriesTestBed bed, StoriesTestBed.Pruned pruned) {}
+  record Prepared(StoriesTestBed bed, StoriesTestBed.Pruned pruned) {
+    /** The runner of the pruned model and the target's evaluator. */
+    Built<RecoveredModel> built(PrintWriter err) {
+      return new Built<>(bed.runner(pruned.model(), err), bed.target);
+    }
+  }
 
   Prepared prepare(PrintWriter err) throws IOException {
     ExperimentReport.PruningSetting pruning = ExperimentReport.PruningSetting.parse(setting)
@@ -39,8 +44,7 @@ record StoriesSetup(String data, String cacheDir, String setting, int steps, int
   public Built<RecoveredModel> build() {
     PrintWriter quiet = new PrintWriter(Writer.nullWriter());
     try {
-      Prepared p = prepare(quiet);
-      return new Built<>(p.bed().runner(p.pruned().model(), quiet), p.bed().target);
+      return prepare(quiet).built(quiet);
     } catch (IOException e) {
       throw new UncheckedIOException("the executor could not load the test bed: " + e.getMessage(), e);
     }
