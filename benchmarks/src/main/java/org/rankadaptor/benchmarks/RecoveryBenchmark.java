@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.RankConfig;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.eval.LlamaScoring;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
 import org.rankadaptor.dl4j.eval.ZeroShotEvaluator;

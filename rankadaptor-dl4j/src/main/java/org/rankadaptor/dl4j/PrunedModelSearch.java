@@ -48,6 +48,7 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveryBaselines;
 import org.rankadaptor.dl4j.recover.TrainingLog;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

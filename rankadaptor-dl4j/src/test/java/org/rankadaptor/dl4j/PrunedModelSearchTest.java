@@ -51,6 +51,7 @@ import org.rankadaptor.dl4j.recover.RecoveryBaselines;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.testing.SharedFiles;
 
 /**

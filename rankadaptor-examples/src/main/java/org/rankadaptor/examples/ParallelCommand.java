@@ -21,7 +21,7 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.predictor.BayesianRidgeModel;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.spark.FineTuneSetup;
 import picocli.CommandLine;

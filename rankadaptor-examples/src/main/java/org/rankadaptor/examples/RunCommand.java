@@ -24,7 +24,7 @@ import org.rankadaptor.RankAdaptorException;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.predictor.BayesianRidgeModel;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.io.Tokenizer;

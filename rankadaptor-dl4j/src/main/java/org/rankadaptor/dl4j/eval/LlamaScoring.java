@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.ContinuationRequest;
 import org.rankadaptor.dl4j.llama.ContinuationScore;
 import org.rankadaptor.dl4j.llama.LlamaModel;

@@ -13,7 +13,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
 import org.rankadaptor.dl4j.io.SafetensorsDType;

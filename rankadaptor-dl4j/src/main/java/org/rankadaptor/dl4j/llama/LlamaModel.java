@@ -1,6 +1,6 @@
 package org.rankadaptor.dl4j.llama;
 
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;

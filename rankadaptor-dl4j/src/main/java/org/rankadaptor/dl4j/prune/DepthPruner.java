@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.LayerShape;
 import org.rankadaptor.dl4j.llama.LayerWeights;
 import org.rankadaptor.dl4j.llama.LlamaBatch;

@@ -8,7 +8,7 @@ import org.rankadaptor.Provenance;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.RecoveryRunner;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 

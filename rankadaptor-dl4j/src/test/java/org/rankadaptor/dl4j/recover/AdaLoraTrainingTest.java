@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.InvalidRankConfigException;
 import org.rankadaptor.RankConfig;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.AdaLoraAdapters;
 import org.rankadaptor.dl4j.llama.LayerShape;
 import org.rankadaptor.dl4j.llama.LlamaBatch;

@@ -24,7 +24,7 @@ import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.predictor.BayesianRidgeModel;
-import org.rankadaptor.dl4j.Nd4jRuntime;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.io.Tokenizer;

@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
-import org.rankadaptor.dl4j.CoreTypePolicy.Decision;
-import org.rankadaptor.dl4j.CoreTypePolicy.Kernel;
-import org.rankadaptor.dl4j.Nd4jRuntime.CoreTypeAction;
+import org.rankadaptor.dl4j.runtime.CoreTypePolicy.Decision;
+import org.rankadaptor.dl4j.runtime.CoreTypePolicy.Kernel;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime.CoreTypeAction;
 
 class CoreTypePolicyTest {
 

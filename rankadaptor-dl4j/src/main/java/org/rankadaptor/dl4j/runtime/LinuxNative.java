@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import com.sun.jna.Function;
 import com.sun.jna.Library;

@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;

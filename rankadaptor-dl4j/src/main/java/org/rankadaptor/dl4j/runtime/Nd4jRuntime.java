@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import java.nio.file.Path;
 import java.util.Map;

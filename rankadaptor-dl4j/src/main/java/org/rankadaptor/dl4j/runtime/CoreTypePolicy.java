@@ -1,10 +1,10 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.rankadaptor.dl4j.Nd4jRuntime.CoreTypeAction;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime.CoreTypeAction;
 
 /**
  * Decides which OpenBLAS kernel family ({@code OPENBLAS_CORETYPE}) to request before ND4J loads

@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,8 +26,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rankadaptor.dl4j.Nd4jRuntime.CoreTypeAction;
-import org.rankadaptor.dl4j.Nd4jRuntime.Report;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime.CoreTypeAction;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime.Report;
 
 /**
  * The runtime in this JVM (idempotence) and in fresh JVMs, since OpenBLAS reads its core type only

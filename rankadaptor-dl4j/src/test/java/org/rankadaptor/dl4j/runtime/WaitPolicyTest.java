@@ -1,4 +1,4 @@
-package org.rankadaptor.dl4j;
+package org.rankadaptor.dl4j.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
