@@ -13,6 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 
+// One concept, one file, though longer than most: membership, the predictors' encoding, sampling,
+// enumeration and mutation all read the same per-layer candidate lists and budget, and the builder
+// beside them is what a user writes. Splitting the sampling out would only add a forwarding layer.
 /**
  * The set of rank configurations a search may choose from: for every layer a sorted list of candidate
  * ranks. Searched layers have several candidates; pinned layers have exactly one (the paper keeps the

@@ -1,13 +1,11 @@
 package org.rankadaptor;
 
 import com.google.common.base.Stopwatch;
-import com.google.common.collect.ImmutableMap;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,8 +16,8 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
-import java.util.TreeSet;
+import org.rankadaptor.SearchLedger.Key;
+import org.rankadaptor.SearchLedger.Planned;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,11 +40,6 @@ final class Search<M> {
   /** Stream of the search seed that seeds the performance model. */
   private static final long MODEL_STREAM = -3;
 
-  private record Key(RankConfig config, long seed) {}
-
-  /** A fine-tune the search has chosen, with what the model predicted for it. */
-  private record Planned(RankConfig config, long seed, SearchPhase phase, double predicted, double predictedStd) {}
-
   private final SearchSpec<M> spec;
   private final boolean randomBaseline;
   private final RankSpace space;
@@ -54,14 +47,10 @@ final class Search<M> {
   private final String taskId;
   private final long primarySeed;
   private final Stopwatch clock = Stopwatch.createStarted();
-  private final Map<RankConfig, Observation> evaluated = new LinkedHashMap<>(); // with the primary seed
-  private final Map<RankConfig, Map<Long, Double>> scores = new HashMap<>(); // successful, by seed
-  private final Set<Key> attempted = new java.util.HashSet<>();
-  private final List<IterationRecord> trace = new ArrayList<>();
-  private final Map<Key, Observation> stored = new HashMap<>();
+  private final SearchLedger<M> ledger;
+  private final Contenders<M> plan; // null for random search
+  private final List<IterationRecord> trace; // the ledger's, read here for the budget
   private final List<RankConfig> failuresNotTaught = new ArrayList<>(); // primary-seed failures the model lacks
-  private int newEvaluations;
-  private int batches;
   private int streak;
 
   /**
@@ -80,23 +69,14 @@ final class Search<M> {
             + "evaluator); a spec without one is for random search only"));
     this.taskId = spec.evaluator().taskId();
     this.primarySeed = spec.recoverySeed();
-    Set<Long> seeds = new TreeSet<>(spec.replicateSeeds());
-    seeds.add(primarySeed);
-    String modelPrint = spec.runner().fingerprint();
-    String dataPrint = spec.evaluator().fingerprint();
-    for (Observation o : spec.store().forTask(taskId)) {
-      Provenance p = o.provenance();
-      if (seeds.contains(p.seed())
-          && p.modelFingerprint().equals(modelPrint)
-          && p.dataFingerprint().equals(dataPrint)) {
-        stored.putIfAbsent(new Key(o.config(), p.seed()), o);
-      }
-    }
+    this.ledger = new SearchLedger<>(spec);
+    this.trace = ledger.trace();
+    this.plan = randomBaseline ? null : new Contenders<>(spec, ledger, model);
   }
 
   SearchResult run() {
     phase(SearchPhase.INITIALIZATION);
-    log.info("search on task {}: space {}, {} stored evaluations reusable", taskId, space.describe(), stored.size());
+    log.info("search on task {}: space {}, {} stored evaluations reusable", taskId, space.describe(), ledger.reusable());
     if (randomBaseline) {
       return runRandom();
     }
@@ -118,7 +98,7 @@ final class Search<M> {
       }
       // The anchor needs only room in the budget; a warm-up configuration needs room for exploration too.
       // A batch that meets a limit ends there, and the limit is looked at again once it has run.
-      int left = explorationLeft();
+      int left = plan.explorationLeft();
       int warmups = 0;
       List<RankConfig> batch = new ArrayList<>();
       while (batch.size() < spec.batchSize() && next < initial.size()) {
@@ -154,7 +134,7 @@ final class Search<M> {
         break;
       }
       replicateForNoise();
-      int exploration = explorationLeft(); // nothing below changes it before the batch runs
+      int exploration = plan.explorationLeft(); // nothing below changes it before the batch runs
       if (exploration <= 0) {
         reason = StopReason.EVALUATION_BUDGET;
         break;
@@ -167,7 +147,7 @@ final class Search<M> {
       }
       Predictions predictions = model.predict(candidates);
       StoppingRule.Context context =
-          new StoppingRule.Context(last, noise(), incumbentPredicted(), predictions);
+          new StoppingRule.Context(last, noise(), plan.incumbentPredicted(), predictions);
       Optional<String> holds = spec.stoppingRule().holds(context);
       streak = holds.isPresent() ? streak + 1 : 0;
       if (streak >= spec.stoppingRule().patience()) {
@@ -232,33 +212,8 @@ final class Search<M> {
       log.info("meta-learning is off: the performance model starts as it is");
       return;
     }
-    Map<String, List<Observation>> byTask = spec.store().succeededByTask();
-    Set<String> known = new TreeSet<>();
-    spec.store().all().forEach(o -> known.add(o.taskId()));
-    for (String source : spec.sourceTasks()) {
-      if (!byTask.containsKey(source)) {
-        throw new IllegalArgumentException("source task '" + source + "' has no successful observation in the "
-            + "store; tasks in the store: " + known);
-      }
-    }
-    Map<String, List<Observation>> sources = new LinkedHashMap<>();
-    for (Map.Entry<String, List<Observation>> e : byTask.entrySet()) {
-      String task = e.getKey();
-      boolean wanted = spec.sourceTasks().isEmpty() ? !task.equals(taskId) : spec.sourceTasks().contains(task);
-      if (wanted) {
-        List<Observation> fitting = e.getValue().stream()
-            .filter(o -> o.config().length() == space.numLayers() && space.contains(o.config()))
-            .toList();
-        if (!fitting.isEmpty()) {
-          sources.put(task, fitting);
-        } else {
-          log.warn("source task {} has no observation in the search space {}; it is left out", task, space.describe());
-        }
-      }
-    }
+    Map<String, List<Observation>> sources = SourceTasks.select(spec.store(), spec.sourceTasks(), taskId, space);
     if (sources.isEmpty()) {
-      log.warn("no source task for meta-learning (the store holds {}): the performance model starts without it",
-          known);
       return;
     }
     log.info("meta-learning from {} source tasks ({} observations)", sources.size(),
@@ -276,8 +231,8 @@ final class Search<M> {
       return;
     }
     List<RankConfig> pair = new ArrayList<>();
-    spec.anchor().filter(a -> scores.getOrDefault(a, Map.of()).containsKey(primarySeed)).ifPresent(pair::add);
-    for (RankConfig c : ranked()) {
+    spec.anchor().filter(ledger::succeededWithPrimarySeed).ifPresent(pair::add);
+    for (RankConfig c : plan.ranked()) {
       if (pair.size() == 2) {
         break;
       }
@@ -286,12 +241,12 @@ final class Search<M> {
       }
     }
     long seed = spec.replicateSeeds().get(0);
-    List<RankConfig> missing = pair.stream().filter(c -> !attempted.contains(new Key(c, seed))).toList();
+    List<RankConfig> missing = pair.stream().filter(c -> !ledger.attempted(c, seed)).toList();
     if (pair.size() < 2 || trace.size() + missing.size() > spec.maxEvaluations()) {
       return;
     }
     List<Planned> planned = missing.stream()
-        .map(c -> new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN)).toList();
+        .map(c -> Planned.unpredicted(c, seed, SearchPhase.CONFIRMATION)).toList();
     for (int from = 0; from < planned.size(); from += spec.batchSize()) {
       evaluate(planned.subList(from, Math.min(planned.size(), from + spec.batchSize())));
     }
@@ -304,13 +259,13 @@ final class Search<M> {
    */
   private Confirmation confirm() {
     phase(SearchPhase.CONFIRMATION);
-    List<RankConfig> contenders = contenders();
+    List<RankConfig> contenders = plan.contenders();
     List<Long> seeds = spec.replicateSeeds().subList(0, spec.confirmationSeeds());
     List<Planned> pending = new ArrayList<>();
     for (long seed : seeds) {
       for (RankConfig c : contenders) {
-        if (!attempted.contains(new Key(c, seed))) {
-          pending.add(new Planned(c, seed, SearchPhase.CONFIRMATION, Double.NaN, Double.NaN));
+        if (!ledger.attempted(c, seed)) {
+          pending.add(Planned.unpredicted(c, seed, SearchPhase.CONFIRMATION));
         }
       }
     }
@@ -319,102 +274,19 @@ final class Search<M> {
       evaluate(pending.subList(0, size));
       pending = pending.subList(size, pending.size());
     }
-    Confirmation confirmation = ConfirmationStage.decide(contenders, primarySeed, seeds, scores,
-        (c, seed) -> attempted.contains(new Key(c, seed)), spec.anchor(), space, spec.confidence(), taskId);
+    Confirmation confirmation = ConfirmationStage.decide(contenders, primarySeed, seeds, ledger.scores(),
+        ledger::attempted, spec.anchor(), space, spec.confidence(), taskId);
     log.info("confirmation: {}", confirmation.reason());
     return confirmation;
   }
 
-  /**
-   * The anchor (if any) and up to {@code finalists} configurations taken in turn from two rankings: by
-   * the model's predicted mean (which pools neighbouring measurements, so it is less often fooled by a
-   * lucky one) and by the measurement itself (which a smooth model can miss when one configuration
-   * stands apart).
-   */
-  private List<RankConfig> contenders() {
-    List<RankConfig> out = new ArrayList<>();
-    spec.anchor().filter(a -> scores.getOrDefault(a, Map.of()).containsKey(primarySeed)).ifPresent(out::add);
-    List<RankConfig> byModel = ranked();
-    List<RankConfig> byMeasurement = bestEvaluated(Integer.MAX_VALUE);
-    int added = 0;
-    for (int i = 0; added < spec.finalists() && i < byModel.size(); i++) {
-      for (RankConfig c : List.of(byModel.get(i), byMeasurement.get(i))) {
-        if (added < spec.finalists() && !out.contains(c)) {
-          out.add(c);
-          added++;
-        }
-      }
-    }
-    return out;
-  }
 
-  /**
-   * The configurations measured successfully with the primary seed, best first by the model's predicted
-   * mean (which pools neighbouring measurements and so is less lucky than any single one), ties by
-   * the measurement.
-   */
-  private List<RankConfig> ranked() {
-    List<RankConfig> configs = evaluated.values().stream().filter(Observation::succeeded).map(Observation::config)
-        .toList();
-    if (configs.isEmpty()) {
-      return List.of();
-    }
-    double[] predicted = model.predict(configs).mean();
-    Integer[] order = new Integer[configs.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    java.util.Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -predicted[i])
-        .thenComparingDouble(i -> -evaluated.get(configs.get(i)).score())
-        .thenComparing(i -> configs.get(i)));
-    List<RankConfig> out = new ArrayList<>();
-    for (int i : order) {
-      out.add(configs.get(i));
-    }
-    return out;
-  }
 
-  private double incumbentPredicted() {
-    List<RankConfig> configs = evaluated.values().stream().filter(Observation::succeeded).map(Observation::config)
-        .toList();
-    return configs.isEmpty() ? Double.NaN : max(model.predict(configs).mean());
-  }
 
   private OptionalDouble noise() {
-    return NoiseEstimate.sigma(scores, primarySeed);
+    return ledger.noise();
   }
 
-  /**
-   * Fine-tunes left for exploration: the budget less the trace and less what the confirmation stage will
-   * need for the anchor and the current (or future) finalists.
-   */
-  private int explorationLeft() {
-    int reserve = 0;
-    if (spec.confirms()) {
-      List<RankConfig> contenders = contenders();
-      List<Long> seeds = spec.replicateSeeds().subList(0, spec.confirmationSeeds());
-      for (RankConfig c : contenders) {
-        for (long seed : seeds) {
-          reserve += attempted.contains(new Key(c, seed)) ? 0 : 1;
-        }
-      }
-      RankConfig anchor = spec.anchor().orElse(null);
-      int anchorSlot = anchor != null && contenders.contains(anchor) ? 1 : 0;
-      if (anchor != null && anchorSlot == 0 && !attempted.contains(new Key(anchor, primarySeed))) {
-        reserve += spec.confirmationSeeds();
-      }
-      int finalistsSoFar = contenders.size() - anchorSlot;
-      if (finalistsSoFar == 0) {
-        // Nothing explored yet: whatever the confirmation would like, explore one configuration.
-        return Math.min(1, spec.maxEvaluations() - trace.size());
-      }
-      // Room for further finalists only where the budget can explore and confirm them.
-      int free = Math.max(0, spec.maxEvaluations() - trace.size() - reserve);
-      int future = Math.min(spec.finalists() - finalistsSoFar, free / (spec.confirmationSeeds() + 1));
-      reserve += future * spec.confirmationSeeds();
-    }
-    return spec.maxEvaluations() - trace.size() - reserve;
-  }
 
   /** The iteration's candidates: a seeded sample (or the whole space when small), unevaluated, distinct. */
   private List<RankConfig> candidates(SplittableRandom random, int count) {
@@ -424,7 +296,7 @@ final class Search<M> {
       out.addAll(space.enumerate());
     } else {
       int local = randomBaseline ? 0 : (int) Math.round(count * spec.localCandidateFraction());
-      List<RankConfig> parents = bestEvaluated(LOCAL_PARENTS);
+      List<RankConfig> parents = ledger.bestEvaluated(LOCAL_PARENTS);
       for (int i = 0; i < count; i++) {
         if (i < local && !parents.isEmpty()) {
           // Mutations of the best configurations so far: the search refines around what works.
@@ -435,114 +307,36 @@ final class Search<M> {
         }
       }
     }
-    out.removeAll(evaluated.keySet());
+    out.removeAll(ledger.evaluated().keySet());
     return new ArrayList<>(out);
   }
 
-  private List<RankConfig> bestEvaluated(int count) {
-    return evaluated.values().stream()
-        .filter(Observation::succeeded)
-        .sorted(Comparator.comparingDouble(Observation::score).reversed().thenComparing(Observation::config))
-        .limit(count)
-        .map(Observation::config)
-        .toList();
-  }
-
   /**
-   * Runs a batch: takes what the store already holds, hands the rest to the executor, appends each new
-   * observation to the store the moment it is known, then records the whole batch in its planned order
-   * (the trace, the model's update, the listeners), so that the order in which fine-tunes finish changes
-   * nothing but the store's line order.
+   * Runs a batch through the ledger, then teaches the model the primary-seed successes (and, once they
+   * give the penalty a scale, the failures) before the batch is recorded, so that listeners see a model
+   * that knows the batch.
    */
   private List<IterationRecord> evaluate(List<Planned> batch) {
-    Map<Key, Observation> outcomes = new HashMap<>();
-    Set<Key> fresh = new java.util.HashSet<>();
-    Map<Key, FineTune> toRun = new LinkedHashMap<>();
-    for (int i = 0; i < batch.size(); i++) {
-      Planned p = batch.get(i);
-      space.validate(p.config());
-      Key key = new Key(p.config(), p.seed());
-      if (outcomes.containsKey(key) || toRun.containsKey(key)) {
-        throw new IllegalStateException("a batch holds " + p.config() + " with seed " + p.seed() + " twice");
-      }
-      Observation reusable = stored.get(key);
-      if (reusable != null) {
-        outcomes.put(key, reusable);
-      } else {
-        toRun.put(key, fineTune(p, trace.size() + i));
-      }
-    }
-    if (!toRun.isEmpty()) {
-      spec.executor().run(List.copyOf(toRun.values()), spec.runner(), spec.evaluator(), observation -> {
-        Key key = new Key(observation.config(), observation.provenance().seed());
-        if (!toRun.containsKey(key) || !fresh.add(key)) {
-          throw new IllegalStateException("executor " + spec.executor().describe() + " returned " + observation.config()
-              + " with seed " + key.seed() + ", which the batch did not ask for or already had");
+    SearchLedger.Outcomes outcomes = ledger.run(batch);
+    if (model != null) {
+      List<Observation> taught = new ArrayList<>();
+      for (Planned p : batch) {
+        Observation observation = outcomes.observations().get(new Key(p.config(), p.seed()));
+        if (p.seed() != primarySeed) {
+          continue;
         }
-        spec.store().append(observation);
-        outcomes.put(key, observation);
-        newEvaluations++;
-      });
-      if (fresh.size() != toRun.size()) {
-        throw new IllegalStateException("executor " + spec.executor().describe() + " finished " + fresh.size()
-            + " of the batch's " + toRun.size() + " fine-tunes without an error");
-      }
-    }
-    List<Observation> taught = new ArrayList<>();
-    for (Planned p : batch) {
-      Key key = new Key(p.config(), p.seed());
-      Observation observation = outcomes.get(key);
-      attempted.add(key);
-      if (p.seed() == primarySeed) {
-        evaluated.put(p.config(), observation);
-      }
-      if (observation.succeeded()) {
-        scores.computeIfAbsent(p.config(), c -> new TreeMap<>()).put(p.seed(), observation.score());
-        if (p.seed() == primarySeed && model != null) {
+        if (observation.succeeded()) {
           taught.add(observation);
+        } else {
+          failuresNotTaught.add(p.config());
         }
-      } else if (p.seed() == primarySeed && model != null) {
-        failuresNotTaught.add(p.config());
       }
-    }
-    if (!taught.isEmpty()) {
-      model.update(taught);
-    }
-    teachFailures();
-    List<IterationRecord> records = new ArrayList<>();
-    for (Planned p : batch) {
-      Key key = new Key(p.config(), p.seed());
-      Observation observation = outcomes.get(key);
-      boolean reused = !fresh.contains(key);
-      IterationRecord record = new IterationRecord(trace.size(), batches, p.phase(), p.config(), p.seed(), p.predicted(),
-          p.predictedStd(), observation, reused, streak);
-      trace.add(record);
-      records.add(record);
-      log.info("fine-tune {} ({}{}): {} seed {} predicted {} measured {}",
-          record.index(), p.phase(), reused ? ", from store" : "", p.config(), p.seed(),
-          String.format(Locale.ROOT, "%.4f", p.predicted()),
-          observation.succeeded() ? String.format(Locale.ROOT, "%.4f", observation.score())
-              : "FAILED: " + observation.failure());
-      for (SearchListener listener : spec.listeners()) {
-        listener.onEvaluation(record);
+      if (!taught.isEmpty()) {
+        model.update(taught);
       }
+      teachFailures();
     }
-    batches++;
-    return records;
-  }
-
-  /** A fine-tune as the search asks for it, with the provenance its observation will carry. */
-  private FineTune fineTune(Planned p, int index) {
-    Provenance provenance = new Provenance(
-        p.seed(),
-        spec.runner().fingerprint(),
-        spec.evaluator().fingerprint(),
-        ImmutableMap.of(
-            "search.seed", Long.toString(spec.seed()),
-            "search.phase", p.phase().name(),
-            "search.index", Integer.toString(index),
-            "search.predicted", Double.toString(p.predicted())));
-    return new FineTune(taskId, p.config(), p.seed(), provenance);
+    return ledger.record(batch, outcomes, streak);
   }
 
   /**
@@ -578,7 +372,7 @@ final class Search<M> {
     if (failuresNotTaught.isEmpty()) {
       return;
     }
-    double[] successes = evaluated.values().stream().filter(Observation::succeeded)
+    double[] successes = ledger.evaluated().values().stream().filter(Observation::succeeded)
         .mapToDouble(Observation::score).toArray();
     if (successes.length < 2) {
       return;
@@ -608,14 +402,14 @@ final class Search<M> {
     if (confirmation.isPresent()) {
       best = confirmation.get().recommended();
     } else {
-      best = evaluated.values().stream()
+      best = ledger.evaluated().values().stream()
           .filter(Observation::succeeded)
           .max(Comparator.comparingDouble(Observation::score))
           .map(Observation::config)
           .orElseThrow(() -> new RankAdaptorException(
               "the search on " + taskId + " stopped (" + reason + ") without a single successful evaluation"));
     }
-    Observation bestObservation = Objects.requireNonNull(evaluated.get(best), "no primary observation of the best");
+    Observation bestObservation = Objects.requireNonNull(ledger.evaluated().get(best), "no primary observation of the best");
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("task", taskId);
     settings.put("strategy", randomBaseline ? "random" : "rankadaptor");
@@ -638,10 +432,10 @@ final class Search<M> {
     }
     Provenance provenance = new Provenance(spec.seed(), spec.runner().fingerprint(), spec.evaluator().fingerprint(),
         settings);
-    SearchResult result = new SearchResult(best, bestObservation, trace, reason, explanation, newEvaluations,
+    SearchResult result = new SearchResult(best, bestObservation, trace, reason, explanation, ledger.newEvaluations(),
         clock.elapsed(), provenance, confirmation, randomBaseline ? OptionalDouble.empty() : noise());
     log.info("search on {} finished ({}): best {} with {} after {} fine-tunes ({} new)",
-        taskId, reason, best, result.bestScore(), trace.size(), newEvaluations);
+        taskId, reason, best, result.bestScore(), trace.size(), ledger.newEvaluations());
     for (SearchListener listener : spec.listeners()) {
       listener.onFinish(result);
     }
@@ -652,13 +446,5 @@ final class Search<M> {
     for (SearchListener listener : spec.listeners()) {
       listener.onPhase(phase);
     }
-  }
-
-  private static double max(double[] values) {
-    double best = Double.NEGATIVE_INFINITY;
-    for (double v : values) {
-      best = Math.max(best, v);
-    }
-    return best;
   }
 }

@@ -12,6 +12,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
+// Longer than most files here because it is a value with about twenty settings, each with its
+// accessor, its builder method and its validation, kept together so that a setting is read, defaulted
+// and checked in one place.
 /**
  * Everything a search needs. Build one with {@link #builder} and hand it to
  * {@link RankAdaptor#search(SearchSpec)}.
