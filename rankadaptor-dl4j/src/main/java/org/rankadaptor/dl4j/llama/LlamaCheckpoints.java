@@ -16,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
+import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.io.SafetensorsSource;
 import org.rankadaptor.dl4j.io.SafetensorsTensorInfo;
@@ -24,7 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads and saves {@link LlamaModel}s as Hugging Face model folders: {@code config.json} and the weights
+ * Loads and saves {@link LlamaModel}s as Hugging Face model folders, and converts llama2.c checkpoints
+ * ({@link #fromLlama2c}). A Hugging Face folder holds {@code config.json} and the weights
  * in {@code model.safetensors} (or shards behind {@code model.safetensors.index.json} when loading), under
  * Hugging Face's names ({@code model.embed_tokens.weight}, {@code model.layers.{i}.self_attn.q_proj.weight},
  * ..., {@code model.norm.weight}, {@code lm_head.weight} unless tied).
@@ -192,6 +194,49 @@ public final class LlamaCheckpoints {
             + "; weights must be finite");
       }
     }
+  }
+
+  /**
+   * Converts a llama2.c checkpoint, whose query/key rows are already interleaved, to a model computing in
+   * {@code dtype}.
+   */
+  public static LlamaModel fromLlama2c(Llama2cCheckpoint checkpoint, DataType dtype) {
+    Nd4jRuntime.ensureInitialized();
+    Llama2cCheckpoint.Header h = checkpoint.header();
+    LlamaConfig config =
+        LlamaConfig.uniform(
+            h.dim(), h.nLayers(), h.nHeads(), h.nKvHeads(), h.hiddenDim(), h.vocabSize(), h.seqLen(),
+            h.sharedClassifier());
+    int d = h.dim();
+    int kv = h.kvDim();
+    int hid = h.hiddenDim();
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int l = 0; l < h.nLayers(); l++) {
+      layers.add(
+          new LayerWeights(
+              slice(checkpoint.rmsAtt(), l, dtype, d),
+              slice(checkpoint.wq(), l, dtype, d, d),
+              slice(checkpoint.wk(), l, dtype, kv, d),
+              slice(checkpoint.wv(), l, dtype, kv, d),
+              slice(checkpoint.wo(), l, dtype, d, d),
+              slice(checkpoint.rmsFfn(), l, dtype, d),
+              slice(checkpoint.w1(), l, dtype, hid, d),
+              slice(checkpoint.w3(), l, dtype, hid, d),
+              slice(checkpoint.w2(), l, dtype, d, hid)));
+    }
+    INDArray embedding = slice(checkpoint.tokenEmbedding(), 0, dtype, h.vocabSize(), d);
+    INDArray classifier =
+        h.sharedClassifier() ? embedding : slice(checkpoint.classifier(), 0, dtype, h.vocabSize(), d);
+    return new LlamaModel(
+        config,
+        new LlamaWeights(embedding, layers, slice(checkpoint.rmsFinal(), 0, dtype, d), classifier));
+  }
+
+  /** The {@code index}-th block of {@code shape} in a stacked float array. */
+  private static INDArray slice(float[] stacked, int index, DataType dtype, long... shape) {
+    int size = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    float[] part = Arrays.copyOfRange(stacked, index * size, (index + 1) * size);
+    return Nd4j.create(part, shape, 'c').castTo(dtype);
   }
 
   /**

@@ -170,7 +170,7 @@ class LlamaCheckpointsTest {
 
   @Test
   void stories260KFromLlama2cSavesAndReloadsWithIdenticalLogits() throws IOException {
-    LlamaModel original = LlamaModel.fromLlama2c(
+    LlamaModel original = LlamaCheckpoints.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
     LlamaCheckpoints.save(original, dir, Map.of("source", "stories260K.bin"));
     LlamaModel reloaded = LlamaCheckpoints.load(dir, DataType.FLOAT);

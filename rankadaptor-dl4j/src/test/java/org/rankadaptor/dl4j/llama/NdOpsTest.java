@@ -82,8 +82,8 @@ class NdOpsTest {
   void greedyGenerationFromTheKeyCacheIsTheFusedLoopsOne() {
     LlamaModel model = LlamaModel.randomInit(LlamaGradientTest.CONFIG, 9, DataType.DOUBLE);
     int[] prompt = {1, 5, 7};
-    int[] fused = with(true, () -> model.generate(prompt, GenerationSettings.greedy(8), null));
-    int[] ops = with(false, () -> model.generate(prompt, GenerationSettings.greedy(8), null));
+    int[] fused = with(true, () -> new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(8), null));
+    int[] ops = with(false, () -> new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(8), null));
     assertArrayEquals(fused, ops);
   }
 }

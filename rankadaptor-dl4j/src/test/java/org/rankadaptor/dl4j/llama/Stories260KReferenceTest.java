@@ -29,7 +29,7 @@ class Stories260KReferenceTest {
   @BeforeAll
   static void load() throws IOException {
     model =
-        LlamaModel.fromLlama2c(
+        LlamaCheckpoints.fromLlama2c(
             Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")),
             DataType.FLOAT);
     reference =
@@ -158,7 +158,7 @@ class Stories260KReferenceTest {
         Llama2cTokenizer.read(
             SharedFiles.require("data/models/stories260K/tok512.bin"), model.config().vocabSize());
     int[] prompt = tokenizer.encode("Once upon a time", true, false);
-    int[] generated = model.generate(prompt, GenerationSettings.greedy(40), null);
+    int[] generated = new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(40), null);
     int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
     System.arraycopy(generated, 0, all, prompt.length, generated.length);
     String text = tokenizer.decode(all);

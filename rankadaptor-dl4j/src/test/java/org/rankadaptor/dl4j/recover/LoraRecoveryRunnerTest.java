@@ -29,6 +29,7 @@ import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.llama.LoraTarget;
@@ -62,7 +63,7 @@ class LoraRecoveryRunnerTest {
   static void load() throws IOException {
     Nd4jRuntime.ensureInitialized();
     LlamaModel pretrained =
-        LlamaModel.fromLlama2c(
+        LlamaCheckpoints.fromLlama2c(
             Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")),
             DataType.FLOAT);
     Llama2cTokenizer tokenizer =
