@@ -10,6 +10,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The explicit backward pass of {@link LlamaModel}'s mean next-token loss: a forward pass that keeps

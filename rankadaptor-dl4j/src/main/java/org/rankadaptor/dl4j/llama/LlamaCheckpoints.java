@@ -13,6 +13,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
@@ -68,7 +69,7 @@ public final class LlamaCheckpoints {
 
   /** Hugging Face name of a projection's weight in layer {@code layer}. */
   static String projectionName(int layer, LoraTarget target) {
-    return "model.layers." + layer + "." + target.moduleName() + ".weight";
+    return target.modulePath(layer) + ".weight";
   }
 
   static String attnNormName(int layer) {
@@ -121,7 +122,7 @@ public final class LlamaCheckpoints {
       INDArray[] projections = new INDArray[LoraTarget.values().length];
       for (LoraTarget t : LoraTarget.values()) {
         projections[t.ordinal()] =
-            reader.read(projectionName(l, t), t.outFeatures(d, s), t.inFeatures(d, s));
+            reader.read(projectionName(l, t), s.outFeatures(t, d), s.inFeatures(t, d));
       }
       layers.add(
           new LayerWeights(
@@ -252,7 +253,7 @@ public final class LlamaCheckpoints {
     }
     List<LayerShape> layers = new ArrayList<>(hf.numHiddenLayers());
     for (int l = 0; l < hf.numHiddenLayers(); l++) {
-      HfLlamaConfig.LayerShape s = hf.layerShape(l);
+      HfLlamaConfig.LayerConfig s = hf.layerConfig(l);
       layers.add(new LayerShape(s.numAttentionHeads(), s.numKeyValueHeads(), hf.headDim(), s.intermediateSize()));
     }
     return new LlamaConfig(
@@ -354,11 +355,11 @@ public final class LlamaCheckpoints {
       }
       hidden = Math.max(hidden, s.hiddenDim());
     }
-    List<HfLlamaConfig.LayerShape> shapes = new ArrayList<>();
+    List<HfLlamaConfig.LayerConfig> shapes = new ArrayList<>();
     boolean uniform = true;
     for (LayerShape s : config.layers()) {
       uniform &= s.nHeads() == widest.nHeads() && s.nKvHeads() == widest.nKvHeads() && s.hiddenDim() == hidden;
-      shapes.add(new HfLlamaConfig.LayerShape(s.nHeads(), s.nKvHeads(), s.hiddenDim()));
+      shapes.add(new HfLlamaConfig.LayerConfig(s.nHeads(), s.nKvHeads(), s.hiddenDim()));
     }
     return new HfLlamaConfig(
         config.dim(), hidden, config.nLayers(), widest.nHeads(), widest.nKvHeads(), config.vocabSize(),

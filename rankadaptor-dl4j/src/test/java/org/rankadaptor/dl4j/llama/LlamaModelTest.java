@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /** Batching, scoring, generation and adapter construction on a small model with uneven layers. */
 class LlamaModelTest {
