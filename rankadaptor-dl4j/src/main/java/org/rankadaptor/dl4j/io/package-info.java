@@ -14,7 +14,10 @@
  *       shapes for pruned models) and {@link org.rankadaptor.dl4j.io.HfTokenizer} ({@code
  *       tokenizer.json}).
  *   <li>PEFT: {@link org.rankadaptor.dl4j.io.PeftLoraAdapter} with {@link
- *       org.rankadaptor.dl4j.io.PeftLoraConfig} and {@link org.rankadaptor.dl4j.io.LoraModuleWeights}.
+ *       org.rankadaptor.dl4j.io.PeftLoraConfig} and {@link org.rankadaptor.dl4j.io.LoraModuleWeights}, and
+ *       AdaLoRA's {@link org.rankadaptor.dl4j.io.PeftAdaLoraAdapter}. {@link
+ *       org.rankadaptor.dl4j.io.LoraTarget} names the seven adaptable projections with their Hugging Face
+ *       names, for these files and for the model alike.
  * </ul>
  *
  * <p>Every reader bounds what it reads before allocating and reports malformed input as a {@link
