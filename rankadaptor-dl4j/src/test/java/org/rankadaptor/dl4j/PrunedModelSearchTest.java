@@ -33,10 +33,11 @@ import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.io.LoraTarget;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapter;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.rankadaptor.dl4j.llama.PeftAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
@@ -82,7 +83,7 @@ class PrunedModelSearchTest {
   @BeforeAll
   static void prepare() throws IOException {
     Nd4jRuntime.ensureInitialized();
-    LlamaModel model = LlamaModel.fromLlama2c(
+    LlamaModel model = LlamaCheckpoints.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
     tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
     String stories = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));

@@ -21,13 +21,13 @@ import org.rankadaptor.ObservationStore;
 import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.Provenance;
 import org.rankadaptor.RankConfig;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.llama.AdaLoraAdapters;
 import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.llama.LoraMerge;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.rankadaptor.dl4j.llama.SvdAdapter;
 import org.rankadaptor.dl4j.recover.AdaLoraRecovery;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
@@ -122,7 +122,7 @@ final class AdaLoraRun {
     ObjectNode ranks = root.putObject("learnedRanks");
     for (int l = 0; l < learned.nLayers(); l++) {
       for (Map.Entry<LoraTarget, SvdAdapter> e : learned.layer(l).entrySet()) {
-        ranks.put("layers." + l + "." + e.getKey().moduleName(), e.getValue().rank());
+        ranks.put("layers." + l + "." + e.getKey().layerPath(), e.getValue().rank());
       }
     }
     root.set("meanLayerRanks", JSON.valueToTree(learned.meanLayerRanks()));

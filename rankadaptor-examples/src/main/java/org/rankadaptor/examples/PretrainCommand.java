@@ -16,6 +16,7 @@ import org.rankadaptor.dl4j.RecoveredEvaluators;
 import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
@@ -65,7 +66,7 @@ final class PretrainCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try {
       Path teacherFile = data.resolve("models/stories260K/stories260K.bin");
-      LlamaModel teacher = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
+      LlamaModel teacher = LlamaCheckpoints.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
       Llama2cTokenizer tok =
           Llama2cTokenizer.read(data.resolve("models/stories260K/tok512.bin"), teacher.config().vocabSize());
       long start = System.nanoTime();

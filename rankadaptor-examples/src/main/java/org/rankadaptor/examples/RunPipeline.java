@@ -154,7 +154,7 @@ record RunPipeline(String model, String tokenizer, RunCommand.Prune prune, doubl
     err.flush();
     LlamaModel original = Files.isDirectory(modelPath)
         ? LlamaCheckpoints.load(modelPath, DataType.FLOAT)
-        : LlamaModel.fromLlama2c(Llama2cCheckpoint.read(modelPath), DataType.FLOAT);
+        : LlamaCheckpoints.fromLlama2c(Llama2cCheckpoint.read(modelPath), DataType.FLOAT);
     Tokenizer tok = loadTokenizer(original);
     int n = original.config().nLayers();
     int[] range = layerRange(n);

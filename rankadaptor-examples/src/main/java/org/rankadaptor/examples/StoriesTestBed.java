@@ -19,6 +19,8 @@ import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.llama.GenerationSettings;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
+import org.rankadaptor.dl4j.llama.LlamaGenerator;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.prune.BlockImportance;
@@ -117,7 +119,7 @@ final class StoriesTestBed {
       long seed, PrintWriter err) throws IOException {
     Path teacherFile = data.resolve("models/stories260K/stories260K.bin");
     status(err, "loading " + teacherFile);
-    LlamaModel teacher = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
+    LlamaModel teacher = LlamaCheckpoints.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
     Llama2cTokenizer tok =
         Llama2cTokenizer.read(data.resolve("models/stories260K/tok512.bin"), teacher.config().vocabSize());
     LlamaModel original = teacher;
@@ -310,7 +312,7 @@ final class StoriesTestBed {
     }
     StringBuilder sb = new StringBuilder();
     if (count > 0) {
-      for (int[] ids : model.generate(new int[] {tok.bosId()}, settings, null)) {
+      for (int[] ids : new LlamaGenerator(model).generate(new int[] {tok.bosId()}, settings, null)) {
         sb.append(tok.decode(ids).replace('\n', ' ').trim()).append('\n');
       }
     }

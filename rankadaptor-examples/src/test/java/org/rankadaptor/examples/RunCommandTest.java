@@ -91,7 +91,7 @@ class RunCommandTest {
     }
     // The merged model has the pruned architecture, smaller than the original, and the adapters
     // re-import onto it with the chosen ranks.
-    LlamaModel original = LlamaModel.fromLlama2c(Llama2cCheckpoint.read(model), DataType.FLOAT);
+    LlamaModel original = LlamaCheckpoints.fromLlama2c(Llama2cCheckpoint.read(model), DataType.FLOAT);
     LlamaModel merged = LlamaCheckpoints.load(out.resolve("merged"), DataType.FLOAT);
     assertThat(merged.config().layer(2).hiddenDim()).isLessThan(original.config().layer(2).hiddenDim());
     assertThat(merged.config().layer(0)).isEqualTo(original.config().layer(0));

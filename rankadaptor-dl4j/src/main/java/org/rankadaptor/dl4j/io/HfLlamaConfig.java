@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The fields of a Hugging Face LLaMA {@code config.json} ({@code LlamaForCausalLM}) that fix a model's
  * shapes and numerics, plus an optional per-layer extension for structurally pruned models,
- * {@value #LAYER_SHAPES_FIELD}: one {@link LayerShape} per decoder layer. Without the extension every layer
+ * {@value #LAYER_SHAPES_FIELD}: one {@link LayerConfig} per decoder layer. Without the extension every layer
  * has the global head counts and MLP width.
  *
  * <p>Reading applies the defaults of {@code transformers}' {@code LlamaConfig} to the optional fields
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * @param maxPositionEmbeddings longest sequence the model was trained for
  * @param tieWordEmbeddings whether the output projection shares the token embedding
  * @param headDim width of one attention head
- * @param layerShapes per-layer shapes of a pruned model, one per layer; empty when all layers are unpruned
+ * @param layerConfigs per-layer shapes of a pruned model, one per layer; empty when all layers are unpruned
  * @since 0.1.0
  */
 public record HfLlamaConfig(
@@ -51,7 +51,7 @@ public record HfLlamaConfig(
     int maxPositionEmbeddings,
     boolean tieWordEmbeddings,
     int headDim,
-    List<LayerShape> layerShapes) {
+    List<LayerConfig> layerConfigs) {
 
   /** The config.json field holding the per-layer shapes of a pruned model. */
   public static final String LAYER_SHAPES_FIELD = "rankadaptor_layer_shapes";
@@ -62,16 +62,18 @@ public record HfLlamaConfig(
   private static final Logger LOG = LoggerFactory.getLogger(HfLlamaConfig.class);
 
   /**
-   * The shape of one decoder layer after structured pruning.
+   * One entry of {@value #LAYER_SHAPES_FIELD}: the head counts and MLP width of one decoder layer after
+   * structured pruning, as config.json stores them (the model's own per-layer widths are {@code
+   * llama.LayerShape}).
    *
    * @param numAttentionHeads query heads kept
    * @param numKeyValueHeads key/value heads kept; divides {@code numAttentionHeads}
    * @param intermediateSize MLP channels kept
    */
-  public record LayerShape(int numAttentionHeads, int numKeyValueHeads, int intermediateSize) {
+  public record LayerConfig(int numAttentionHeads, int numKeyValueHeads, int intermediateSize) {
 
     /** Checks that the counts are positive and that the kv heads divide the query heads. */
-    public LayerShape {
+    public LayerConfig {
       if (numAttentionHeads <= 0 || numKeyValueHeads <= 0 || intermediateSize <= 0) {
         throw new IllegalArgumentException(
             "layer shape needs positive sizes, got heads "
@@ -111,10 +113,10 @@ public record HfLlamaConfig(
     if (headDim % 2 != 0) {
       throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
     }
-    layerShapes = List.copyOf(layerShapes);
-    if (!layerShapes.isEmpty() && layerShapes.size() != numHiddenLayers) {
+    layerConfigs = List.copyOf(layerConfigs);
+    if (!layerConfigs.isEmpty() && layerConfigs.size() != numHiddenLayers) {
       throw new IllegalArgumentException(
-          LAYER_SHAPES_FIELD + " has " + layerShapes.size() + " entries for " + numHiddenLayers + " layers");
+          LAYER_SHAPES_FIELD + " has " + layerConfigs.size() + " entries for " + numHiddenLayers + " layers");
     }
   }
 
@@ -140,7 +142,7 @@ public record HfLlamaConfig(
   }
 
   /** This config with per-layer shapes (empty list: unpruned). */
-  public HfLlamaConfig withLayerShapes(List<LayerShape> shapes) {
+  public HfLlamaConfig withLayerConfigs(List<LayerConfig> shapes) {
     return new HfLlamaConfig(
         hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, vocabSize,
         rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, headDim, shapes);
@@ -148,15 +150,15 @@ public record HfLlamaConfig(
 
   /** Whether layers have individual shapes. */
   public boolean isPruned() {
-    return !layerShapes.isEmpty();
+    return !layerConfigs.isEmpty();
   }
 
   /** The shape of decoder layer {@code layer} (0-based): its own if pruned, else the global one. */
-  public LayerShape layerShape(int layer) {
+  public LayerConfig layerConfig(int layer) {
     Objects.checkIndex(layer, numHiddenLayers);
-    return layerShapes.isEmpty()
-        ? new LayerShape(numAttentionHeads, numKeyValueHeads, intermediateSize)
-        : layerShapes.get(layer);
+    return layerConfigs.isEmpty()
+        ? new LayerConfig(numAttentionHeads, numKeyValueHeads, intermediateSize)
+        : layerConfigs.get(layer);
   }
 
   /** Reads and validates a config.json. */
@@ -188,9 +190,9 @@ public record HfLlamaConfig(
     root.put("max_position_embeddings", maxPositionEmbeddings);
     root.put("tie_word_embeddings", tieWordEmbeddings);
     root.put("torch_dtype", "float32");
-    if (!layerShapes.isEmpty()) {
+    if (!layerConfigs.isEmpty()) {
       ArrayNode layers = root.putArray(LAYER_SHAPES_FIELD);
-      for (LayerShape shape : layerShapes) {
+      for (LayerConfig shape : layerConfigs) {
         layers
             .addObject()
             .put("num_attention_heads", shape.numAttentionHeads())
@@ -263,7 +265,7 @@ public record HfLlamaConfig(
       }
       headDim = hidden / heads;
     }
-    List<LayerShape> shapes = new ArrayList<>();
+    List<LayerConfig> shapes = new ArrayList<>();
     JsonNode layers = root.get(LAYER_SHAPES_FIELD);
     if (layers != null && !layers.isNull()) {
       if (!layers.isArray()) {
@@ -277,7 +279,7 @@ public record HfLlamaConfig(
         }
         try {
           shapes.add(
-              new LayerShape(
+              new LayerConfig(
                   requiredInt(file, layer, "num_attention_heads", where),
                   requiredInt(file, layer, "num_key_value_heads", where),
                   requiredInt(file, layer, "intermediate_size", where)));

@@ -149,36 +149,36 @@ public record Llama2cCheckpoint(
     int nKvHeads = in.readInt("header field n_kv_heads");
     int vocab = in.readInt("header field vocab_size");
     int seqLen = in.readInt("header field seq_len");
-    check(file, "dim", dim, 1, MAX_DIM);
-    check(file, "hidden_dim", hiddenDim, 1, MAX_HIDDEN_DIM);
-    check(file, "n_layers", nLayers, 1, MAX_LAYERS);
-    check(file, "n_heads", nHeads, 1, dim);
-    check(file, "n_kv_heads", nKvHeads, 1, nHeads);
+    check(file, "dim", "dim", dim, 1, MAX_DIM);
+    check(file, "hidden_dim", "hidden_dim", hiddenDim, 1, MAX_HIDDEN_DIM);
+    check(file, "n_layers", "n_layers", nLayers, 1, MAX_LAYERS);
+    check(file, "n_heads", "n_heads", nHeads, 1, dim);
+    check(file, "n_kv_heads", "n_kv_heads", nKvHeads, 1, nHeads);
     if (vocab == Integer.MIN_VALUE) {
-      throw new CheckpointFormatException(file, "header field vocab_size is " + vocab);
+      throw new CheckpointFormatException(file, "vocab_size", "header field vocab_size is " + vocab);
     }
-    check(file, "vocab_size (absolute value)", Math.abs(vocab), 1, MAX_VOCAB);
-    check(file, "seq_len", seqLen, 1, MAX_SEQ_LEN);
+    check(file, "vocab_size", "vocab_size (absolute value)", Math.abs(vocab), 1, MAX_VOCAB);
+    check(file, "seq_len", "seq_len", seqLen, 1, MAX_SEQ_LEN);
     if (dim % nHeads != 0) {
       throw new CheckpointFormatException(
-          file, "header field dim " + dim + " is not divisible by n_heads " + nHeads);
+          file, "dim", "header field dim " + dim + " is not divisible by n_heads " + nHeads);
     }
     if (nHeads % nKvHeads != 0) {
       throw new CheckpointFormatException(
-          file, "header field n_heads " + nHeads + " is not divisible by n_kv_heads " + nKvHeads);
+          file, "n_heads", "header field n_heads " + nHeads + " is not divisible by n_kv_heads " + nKvHeads);
     }
     if ((dim / nHeads) % 2 != 0) {
       throw new CheckpointFormatException(
-          file, "head size dim/n_heads = " + dim / nHeads + " is odd; RoPE needs pairs");
+          file, "n_heads", "head size dim/n_heads = " + dim / nHeads + " is odd; RoPE needs pairs");
     }
     return new Header(dim, hiddenDim, nLayers, nHeads, nKvHeads, Math.abs(vocab), vocab > 0, seqLen);
   }
 
-  private static void check(Path file, String field, int value, int min, int max)
+  private static void check(Path file, String field, String what, int value, int min, int max)
       throws CheckpointFormatException {
     if (value < min || value > max) {
       throw new CheckpointFormatException(
-          file, "header field " + field + " is " + value + ", expected " + min + ".." + max);
+          file, field, "header field " + what + " is " + value + ", expected " + min + ".." + max);
     }
   }
 
@@ -186,13 +186,13 @@ public record Llama2cCheckpoint(
       throws IOException {
     if (count > Integer.MAX_VALUE - 8) {
       throw new CheckpointFormatException(
-          file, "tensor " + tensor + " has " + count + " values, more than one Java array holds");
+          file, tensor, "tensor " + tensor + " has " + count + " values, more than one Java array holds");
     }
     float[] values = in.readFloats((int) count, "tensor " + tensor);
     // Checked once here so that a damaged file fails at load, not as every recovery's NaN loss.
     for (int i = 0; i < values.length; i++) {
       if (!Float.isFinite(values[i])) {
-        throw new CheckpointFormatException(file, "tensor " + tensor + " holds " + values[i] + " at element " + i
+        throw new CheckpointFormatException(file, tensor, "tensor " + tensor + " holds " + values[i] + " at element " + i
             + "; weights must be finite");
       }
     }

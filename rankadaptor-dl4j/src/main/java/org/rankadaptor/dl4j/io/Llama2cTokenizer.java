@@ -73,6 +73,7 @@ public final class Llama2cTokenizer implements Tokenizer {
       if (maxTokenLength < 1 || maxTokenLength > MAX_TOKEN_LENGTH) {
         throw new CheckpointFormatException(
             file,
+            "max_token_length",
             "header field max_token_length is " + maxTokenLength + ", expected 1.." + MAX_TOKEN_LENGTH);
       }
       List<byte[]> pieces = new ArrayList<>();
@@ -81,18 +82,19 @@ public final class Llama2cTokenizer implements Tokenizer {
         int id = pieces.size();
         float score = in.readFloat("score of token " + id);
         if (Float.isNaN(score)) {
-          throw new CheckpointFormatException(file, "score of token " + id + " is NaN");
+          throw new CheckpointFormatException(file, "token " + id, "score of token " + id + " is NaN");
         }
         int length = in.readInt("length of token " + id);
         if (length < 0 || length > maxTokenLength) {
           throw new CheckpointFormatException(
               file,
+              "token " + id,
               "length of token " + id + " is " + length + ", expected 0.." + maxTokenLength
                   + " (max_token_length)");
         }
         if (length > size - in.position()) {
           throw new CheckpointFormatException(
-              file, "token " + id + " claims " + length + " bytes, past the end of the file");
+              file, "token " + id, "token " + id + " claims " + length + " bytes, past the end of the file");
         }
         pieces.add(in.readBytes(length, "bytes of token " + id));
         scores.add(score);

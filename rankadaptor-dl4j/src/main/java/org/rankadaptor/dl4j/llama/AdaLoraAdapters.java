@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The AdaLoRA adapters of a whole model: for every layer, an {@link SvdAdapter} on each adapted projection

@@ -1,7 +1,7 @@
 package org.rankadaptor.dl4j.llama;
 
 /**
- * How {@link LlamaModel#generate} picks tokens.
+ * How {@link LlamaGenerator#generate} picks tokens.
  *
  * @param maxNewTokens most tokens to generate
  * @param temperature 0 for greedy decoding, else logits are divided by it before sampling

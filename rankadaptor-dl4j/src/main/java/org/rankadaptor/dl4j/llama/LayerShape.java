@@ -1,5 +1,7 @@
 package org.rankadaptor.dl4j.llama;
 
+import org.rankadaptor.dl4j.io.LoraTarget;
+
 /**
  * The widths of one decoder layer. A structurally pruned model keeps {@code dim} and {@code headDim} but
  * may have different head counts and MLP widths in every layer.
@@ -39,5 +41,24 @@ public record LayerShape(int nHeads, int nKvHeads, int headDim, int hiddenDim) {
   /** Query heads sharing one key/value head. */
   public int groupSize() {
     return nHeads / nKvHeads;
+  }
+
+  /** Input width of {@code target}'s projection in a layer of this shape, in a model of width {@code dim}. */
+  public int inFeatures(LoraTarget target, int dim) {
+    return switch (target) {
+      case Q, K, V, GATE, UP -> dim;
+      case O -> queryDim();
+      case DOWN -> hiddenDim;
+    };
+  }
+
+  /** Output width of {@code target}'s projection in a layer of this shape, in a model of width {@code dim}. */
+  public int outFeatures(LoraTarget target, int dim) {
+    return switch (target) {
+      case Q -> queryDim();
+      case K, V -> kvDim();
+      case O, DOWN -> dim;
+      case GATE, UP -> hiddenDim;
+    };
   }
 }

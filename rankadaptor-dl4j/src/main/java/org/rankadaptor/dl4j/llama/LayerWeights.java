@@ -2,6 +2,7 @@ package org.rankadaptor.dl4j.llama;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The frozen weights of one decoder layer. Projections are stored as PyTorch stores them, {@code [out,
@@ -48,7 +49,7 @@ public record LayerWeights(
     expect(layer, "attnNorm", attnNorm, dim);
     expect(layer, "ffnNorm", ffnNorm, dim);
     for (LoraTarget t : LoraTarget.values()) {
-      expect(layer, t.moduleName(), projection(t), t.outFeatures(dim, shape), t.inFeatures(dim, shape));
+      expect(layer, t.layerPath(), projection(t), shape.outFeatures(t, dim), shape.inFeatures(t, dim));
     }
   }
 

@@ -13,9 +13,11 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
+import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.io.SafetensorsSource;
 import org.rankadaptor.dl4j.io.SafetensorsTensorInfo;
@@ -24,7 +26,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads and saves {@link LlamaModel}s as Hugging Face model folders: {@code config.json} and the weights
+ * Loads and saves {@link LlamaModel}s as Hugging Face model folders, and converts llama2.c checkpoints
+ * ({@link #fromLlama2c}). A Hugging Face folder holds {@code config.json} and the weights
  * in {@code model.safetensors} (or shards behind {@code model.safetensors.index.json} when loading), under
  * Hugging Face's names ({@code model.embed_tokens.weight}, {@code model.layers.{i}.self_attn.q_proj.weight},
  * ..., {@code model.norm.weight}, {@code lm_head.weight} unless tied).
@@ -66,7 +69,7 @@ public final class LlamaCheckpoints {
 
   /** Hugging Face name of a projection's weight in layer {@code layer}. */
   static String projectionName(int layer, LoraTarget target) {
-    return "model.layers." + layer + "." + target.moduleName() + ".weight";
+    return target.modulePath(layer) + ".weight";
   }
 
   static String attnNormName(int layer) {
@@ -119,7 +122,7 @@ public final class LlamaCheckpoints {
       INDArray[] projections = new INDArray[LoraTarget.values().length];
       for (LoraTarget t : LoraTarget.values()) {
         projections[t.ordinal()] =
-            reader.read(projectionName(l, t), t.outFeatures(d, s), t.inFeatures(d, s));
+            reader.read(projectionName(l, t), s.outFeatures(t, d), s.inFeatures(t, d));
       }
       layers.add(
           new LayerWeights(
@@ -195,6 +198,49 @@ public final class LlamaCheckpoints {
   }
 
   /**
+   * Converts a llama2.c checkpoint, whose query/key rows are already interleaved, to a model computing in
+   * {@code dtype}.
+   */
+  public static LlamaModel fromLlama2c(Llama2cCheckpoint checkpoint, DataType dtype) {
+    Nd4jRuntime.ensureInitialized();
+    Llama2cCheckpoint.Header h = checkpoint.header();
+    LlamaConfig config =
+        LlamaConfig.uniform(
+            h.dim(), h.nLayers(), h.nHeads(), h.nKvHeads(), h.hiddenDim(), h.vocabSize(), h.seqLen(),
+            h.sharedClassifier());
+    int d = h.dim();
+    int kv = h.kvDim();
+    int hid = h.hiddenDim();
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int l = 0; l < h.nLayers(); l++) {
+      layers.add(
+          new LayerWeights(
+              slice(checkpoint.rmsAtt(), l, dtype, d),
+              slice(checkpoint.wq(), l, dtype, d, d),
+              slice(checkpoint.wk(), l, dtype, kv, d),
+              slice(checkpoint.wv(), l, dtype, kv, d),
+              slice(checkpoint.wo(), l, dtype, d, d),
+              slice(checkpoint.rmsFfn(), l, dtype, d),
+              slice(checkpoint.w1(), l, dtype, hid, d),
+              slice(checkpoint.w3(), l, dtype, hid, d),
+              slice(checkpoint.w2(), l, dtype, d, hid)));
+    }
+    INDArray embedding = slice(checkpoint.tokenEmbedding(), 0, dtype, h.vocabSize(), d);
+    INDArray classifier =
+        h.sharedClassifier() ? embedding : slice(checkpoint.classifier(), 0, dtype, h.vocabSize(), d);
+    return new LlamaModel(
+        config,
+        new LlamaWeights(embedding, layers, slice(checkpoint.rmsFinal(), 0, dtype, d), classifier));
+  }
+
+  /** The {@code index}-th block of {@code shape} in a stacked float array. */
+  private static INDArray slice(float[] stacked, int index, DataType dtype, long... shape) {
+    int size = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    float[] part = Arrays.copyOfRange(stacked, index * size, (index + 1) * size);
+    return Nd4j.create(part, shape, 'c').castTo(dtype);
+  }
+
+  /**
    * The model architecture a Hugging Face config describes.
    *
    * @throws FileFormatException when the config asks for more RoPE positions than can be tabulated
@@ -207,7 +253,7 @@ public final class LlamaCheckpoints {
     }
     List<LayerShape> layers = new ArrayList<>(hf.numHiddenLayers());
     for (int l = 0; l < hf.numHiddenLayers(); l++) {
-      HfLlamaConfig.LayerShape s = hf.layerShape(l);
+      HfLlamaConfig.LayerConfig s = hf.layerConfig(l);
       layers.add(new LayerShape(s.numAttentionHeads(), s.numKeyValueHeads(), hf.headDim(), s.intermediateSize()));
     }
     return new LlamaConfig(
@@ -309,11 +355,11 @@ public final class LlamaCheckpoints {
       }
       hidden = Math.max(hidden, s.hiddenDim());
     }
-    List<HfLlamaConfig.LayerShape> shapes = new ArrayList<>();
+    List<HfLlamaConfig.LayerConfig> shapes = new ArrayList<>();
     boolean uniform = true;
     for (LayerShape s : config.layers()) {
       uniform &= s.nHeads() == widest.nHeads() && s.nKvHeads() == widest.nKvHeads() && s.hiddenDim() == hidden;
-      shapes.add(new HfLlamaConfig.LayerShape(s.nHeads(), s.nKvHeads(), s.hiddenDim()));
+      shapes.add(new HfLlamaConfig.LayerConfig(s.nHeads(), s.nKvHeads(), s.hiddenDim()));
     }
     return new HfLlamaConfig(
         config.dim(), hidden, config.nLayers(), widest.nHeads(), widest.nKvHeads(), config.vocabSize(),

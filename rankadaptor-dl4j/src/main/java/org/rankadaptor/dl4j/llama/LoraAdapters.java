@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The LoRA adapters of a whole model: for every layer, an adapter on each targeted projection, or none
@@ -83,8 +84,8 @@ public final class LoraAdapters {
       }
       Map<LoraTarget, LoraAdapter> adapters = new EnumMap<>(LoraTarget.class);
       for (LoraTarget target : rank == 0 ? EnumSet.noneOf(LoraTarget.class) : targets) {
-        int in = target.inFeatures(config.dim(), config.layer(l));
-        int out = target.outFeatures(config.dim(), config.layer(l));
+        int in = config.layer(l).inFeatures(target, config.dim());
+        int out = config.layer(l).outFeatures(target, config.dim());
         SplittableRandom random = new SplittableRandom(streamSeed(seed, l, target));
         double bound = 1.0 / Math.sqrt(in);
         double[] a = new double[rank * in];
@@ -114,8 +115,8 @@ public final class LoraAdapters {
   public static int maxRank(LlamaConfig config, int layer, Set<LoraTarget> targets) {
     int max = Integer.MAX_VALUE;
     for (LoraTarget target : targets) {
-      max = Math.min(max, Math.min(target.inFeatures(config.dim(), config.layer(layer)),
-          target.outFeatures(config.dim(), config.layer(layer))));
+      max = Math.min(max, Math.min(config.layer(layer).inFeatures(target, config.dim()),
+          config.layer(layer).outFeatures(target, config.dim())));
     }
     return max;
   }
@@ -129,7 +130,7 @@ public final class LoraAdapters {
     long[] perRank = new long[config.nLayers()];
     for (int l = 0; l < perRank.length; l++) {
       for (LoraTarget target : targets) {
-        perRank[l] += target.inFeatures(config.dim(), config.layer(l)) + target.outFeatures(config.dim(), config.layer(l));
+        perRank[l] += config.layer(l).inFeatures(target, config.dim()) + config.layer(l).outFeatures(target, config.dim());
       }
     }
     return perRank;

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 
 /**
@@ -61,7 +62,7 @@ public final class LoraMerge {
 
   private static INDArray mergedProjection(int layer, LoraTarget target, INDArray w, LoraAdapter adapter) {
     if (adapter.b().size(0) != w.size(0) || adapter.a().size(1) != w.size(1)) {
-      throw new IllegalArgumentException("layer " + layer + " " + target.moduleName() + ": B "
+      throw new IllegalArgumentException("layer " + layer + " " + target.layerPath() + ": B "
           + java.util.Arrays.toString(adapter.b().shape()) + " A " + java.util.Arrays.toString(adapter.a().shape())
           + " do not fit W " + java.util.Arrays.toString(w.shape()));
     }

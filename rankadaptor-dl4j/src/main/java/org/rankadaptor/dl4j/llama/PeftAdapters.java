@@ -9,6 +9,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -51,10 +52,10 @@ public final class PeftAdapters {
       for (Map.Entry<LoraTarget, LoraAdapter> entry : adapters.layer(l).entrySet()) {
         LoraTarget target = entry.getKey();
         LoraAdapter adapter = entry.getValue();
-        int in = target.inFeatures(config.dim(), s);
-        int out = target.outFeatures(config.dim(), s);
+        int in = s.inFeatures(target, config.dim());
+        int out = s.outFeatures(target, config.dim());
         if (adapter.a().size(1) != in || adapter.b().size(0) != out) {
-          throw new IllegalArgumentException("layer " + l + " " + target.moduleName() + ": adapter A "
+          throw new IllegalArgumentException("layer " + l + " " + target.layerPath() + ": adapter A "
               + java.util.Arrays.toString(adapter.a().shape()) + ", B " + java.util.Arrays.toString(adapter.b().shape())
               + " do not fit a (" + out + ", " + in + ") projection");
         }
@@ -64,7 +65,7 @@ public final class PeftAdapters {
           default -> adapter.b();
         };
         modules.add(new LoraModuleWeights(
-            l, ioTarget(target), adapter.rank(), alpha(adapter), in, out,
+            l, target, adapter.rank(), alpha(adapter), in, out,
             rowMajorFloats(adapter.a()), rowMajorFloats(b)));
       }
     }
@@ -94,9 +95,9 @@ public final class PeftAdapters {
             + " layers");
       }
       LayerShape s = config.layer(l);
-      LoraTarget target = llamaTarget(module.target());
-      int in = target.inFeatures(config.dim(), s);
-      int out = target.outFeatures(config.dim(), s);
+      LoraTarget target = module.target();
+      int in = s.inFeatures(target, config.dim());
+      int out = s.outFeatures(target, config.dim());
       if (module.inFeatures() != in || module.outFeatures() != out) {
         throw new IllegalArgumentException(module.modulePath() + ": adapter is for a (" + module.outFeatures()
             + ", " + module.inFeatures() + ") projection, the model's is (" + out + ", " + in + ")");
@@ -167,15 +168,15 @@ public final class PeftAdapters {
       for (Map.Entry<LoraTarget, SvdAdapter> entry : adapters.layer(l).entrySet()) {
         LoraTarget target = entry.getKey();
         SvdAdapter svd = entry.getValue();
-        int in = target.inFeatures(config.dim(), s);
-        int out = target.outFeatures(config.dim(), s);
+        int in = s.inFeatures(target, config.dim());
+        int out = s.outFeatures(target, config.dim());
         if (svd.q().size(1) != in || svd.p().size(0) != out) {
-          throw new IllegalArgumentException("layer " + l + " " + target.moduleName() + ": AdaLoRA Q "
+          throw new IllegalArgumentException("layer " + l + " " + target.layerPath() + ": AdaLoRA Q "
               + java.util.Arrays.toString(svd.q().shape()) + ", P " + java.util.Arrays.toString(svd.p().shape())
               + " do not fit a (" + out + ", " + in + ") projection");
         }
         if (scaling != null && Double.compare(scaling, svd.scaling()) != 0) {
-          throw new IllegalArgumentException("layer " + l + " " + target.moduleName() + " has scaling "
+          throw new IllegalArgumentException("layer " + l + " " + target.layerPath() + " has scaling "
               + svd.scaling() + ", another module " + scaling + "; PEFT's AdaLoRA has one lora_alpha");
         }
         scaling = svd.scaling();
@@ -196,7 +197,7 @@ public final class PeftAdapters {
           lambda = rowMajorFloats(keptLambda);
           p = rowMajorFloats(keptP);
         }
-        modules.add(new SvdModuleWeights(l, ioTarget(target), svd.kept(), in, out, q, lambda, p));
+        modules.add(new SvdModuleWeights(l, target, svd.kept(), in, out, q, lambda, p));
       }
     }
     if (modules.isEmpty()) {
@@ -228,9 +229,9 @@ public final class PeftAdapters {
         throw new IllegalArgumentException(module.modulePath() + ": the model has only " + config.nLayers() + " layers");
       }
       LayerShape s = config.layer(l);
-      LoraTarget target = llamaTarget(module.target());
-      int in = target.inFeatures(config.dim(), s);
-      int out = target.outFeatures(config.dim(), s);
+      LoraTarget target = module.target();
+      int in = s.inFeatures(target, config.dim());
+      int out = s.outFeatures(target, config.dim());
       if (module.inFeatures() != in || module.outFeatures() != out) {
         throw new IllegalArgumentException(module.modulePath() + ": adapter is for a (" + module.outFeatures() + ", "
             + module.inFeatures() + ") projection, the model's is (" + out + ", " + in + ")");
@@ -308,29 +309,5 @@ public final class PeftAdapters {
 
   private static float[] rowMajorFloats(INDArray array) {
     return Nd4j.toFlattened('c', array).toFloatVector();
-  }
-
-  static org.rankadaptor.dl4j.io.LoraTarget ioTarget(LoraTarget target) {
-    return switch (target) {
-      case Q -> org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ;
-      case K -> org.rankadaptor.dl4j.io.LoraTarget.K_PROJ;
-      case V -> org.rankadaptor.dl4j.io.LoraTarget.V_PROJ;
-      case O -> org.rankadaptor.dl4j.io.LoraTarget.O_PROJ;
-      case GATE -> org.rankadaptor.dl4j.io.LoraTarget.GATE_PROJ;
-      case UP -> org.rankadaptor.dl4j.io.LoraTarget.UP_PROJ;
-      case DOWN -> org.rankadaptor.dl4j.io.LoraTarget.DOWN_PROJ;
-    };
-  }
-
-  static LoraTarget llamaTarget(org.rankadaptor.dl4j.io.LoraTarget target) {
-    return switch (target) {
-      case Q_PROJ -> LoraTarget.Q;
-      case K_PROJ -> LoraTarget.K;
-      case V_PROJ -> LoraTarget.V;
-      case O_PROJ -> LoraTarget.O;
-      case GATE_PROJ -> LoraTarget.GATE;
-      case UP_PROJ -> LoraTarget.UP;
-      case DOWN_PROJ -> LoraTarget.DOWN;
-    };
   }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.LayerShape;
 import org.rankadaptor.dl4j.llama.LayerWeights;
@@ -14,7 +15,6 @@ import org.rankadaptor.dl4j.llama.LlamaBatch;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LlamaWeights;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -11,11 +11,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.llama.AdaLoraAdapters;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LoraAdapter;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.rankadaptor.dl4j.llama.SvdAdapter;
 
 /**
@@ -110,8 +110,8 @@ final class AdaLoraTraining implements TrainableAdapters {
       int rank = initialRanks[l];
       if (rank > 0) {
         for (LoraTarget target : targets) {
-          int in = target.inFeatures(config.dim(), config.layer(l));
-          int out = target.outFeatures(config.dim(), config.layer(l));
+          int in = config.layer(l).inFeatures(target, config.dim());
+          int out = config.layer(l).outFeatures(target, config.dim());
           SplittableRandom random = new SplittableRandom(seed + 0x9E3779B97F4A7C15L * (l * 16L + target.ordinal() + 1));
           INDArray q = gaussian(random, dtype, rank, in);
           INDArray p = gaussian(random, dtype, out, rank);

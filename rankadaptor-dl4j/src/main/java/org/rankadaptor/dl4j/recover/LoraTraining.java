@@ -5,9 +5,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.llama.LoraAdapter;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 
 /** Plain LoRA: the optimiser updates the adapters' A and B in place; the best state is a copy of them. */
 final class LoraTraining implements TrainableAdapters {

@@ -7,11 +7,11 @@ import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.LayerWeights;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

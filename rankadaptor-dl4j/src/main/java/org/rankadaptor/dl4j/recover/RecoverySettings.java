@@ -5,7 +5,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.rankadaptor.dl4j.llama.LoraTarget;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * How a LoRA recovery trains. An optimiser step uses {@code batchSize} examples, computed as {@code

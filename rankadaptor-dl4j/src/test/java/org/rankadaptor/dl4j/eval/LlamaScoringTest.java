@@ -18,6 +18,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.Evaluation;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
 import org.rankadaptor.dl4j.testing.SharedFiles;
@@ -32,7 +33,7 @@ class LlamaScoringTest {
 
   @BeforeAll
   static void load() throws IOException {
-    model = LlamaModel.fromLlama2c(
+    model = LlamaCheckpoints.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
     tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"), 512);
     text = Files.readString(

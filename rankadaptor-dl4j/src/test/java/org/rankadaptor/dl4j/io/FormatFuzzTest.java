@@ -43,7 +43,7 @@ class FormatFuzzTest {
   Arbitrary<byte[]> damagedConfig() {
     HfLlamaConfig config =
         HfLlamaConfig.of(64, 172, 2, 8, 4, 512, 512)
-            .withLayerShapes(List.of(new HfLlamaConfig.LayerShape(8, 4, 172), new HfLlamaConfig.LayerShape(4, 2, 90)));
+            .withLayerConfigs(List.of(new HfLlamaConfig.LayerConfig(8, 4, 172), new HfLlamaConfig.LayerConfig(4, 2, 90)));
     return Mutations.of(utf8(config.toJson()));
   }
 

@@ -54,7 +54,7 @@ class HfLlamaConfigTest {
     assertEquals(
         new HfLlamaConfig(4096, 11008, 32, 32, 32, 32000, 1e-5, 10000.0, 4096, false, 128, List.of()), config);
     assertFalse(config.isPruned());
-    assertEquals(new HfLlamaConfig.LayerShape(32, 32, 11008), config.layerShape(31));
+    assertEquals(new HfLlamaConfig.LayerConfig(32, 32, 11008), config.layerConfig(31));
   }
 
   @Test
@@ -74,10 +74,10 @@ class HfLlamaConfigTest {
   void prunedConfigRoundTripsWithItsLayerShapes() throws IOException {
     HfLlamaConfig pruned =
         HfLlamaConfig.of(64, 172, 3, 8, 4, 512, 512)
-            .withLayerShapes(List.of(
-                new HfLlamaConfig.LayerShape(8, 4, 172),
-                new HfLlamaConfig.LayerShape(6, 3, 120),
-                new HfLlamaConfig.LayerShape(2, 1, 40)));
+            .withLayerConfigs(List.of(
+                new HfLlamaConfig.LayerConfig(8, 4, 172),
+                new HfLlamaConfig.LayerConfig(6, 3, 120),
+                new HfLlamaConfig.LayerConfig(2, 1, 40)));
     Path path = dir.resolve("pruned.json");
     pruned.write(path);
     String text = Files.readString(path);
@@ -86,7 +86,7 @@ class HfLlamaConfigTest {
     HfLlamaConfig read = HfLlamaConfig.read(path);
     assertEquals(pruned, read);
     assertTrue(read.isPruned());
-    assertEquals(new HfLlamaConfig.LayerShape(6, 3, 120), read.layerShape(1));
+    assertEquals(new HfLlamaConfig.LayerConfig(6, 3, 120), read.layerConfig(1));
     HfLlamaConfig plain = HfLlamaConfig.read(file(HfLlamaConfig.of(64, 172, 3, 8, 4, 512, 512).toJson()));
     assertEquals(HfLlamaConfig.of(64, 172, 3, 8, 4, 512, 512), plain);
   }
@@ -149,7 +149,7 @@ class HfLlamaConfigTest {
         () -> new HfLlamaConfig(64, 172, 2, 8, 3, 512, 1e-5, 1e4, 512, false, 8, List.of()));
     assertThrows(IllegalArgumentException.class,
         () -> new HfLlamaConfig(64, 172, 2, 8, 4, 512, 1e-5, 1e4, 512, false, 7, List.of()));
-    assertThrows(IllegalArgumentException.class, () -> new HfLlamaConfig.LayerShape(0, 1, 1));
-    assertThrows(IndexOutOfBoundsException.class, () -> HfLlamaConfig.of(64, 172, 2, 8, 4, 512, 512).layerShape(2));
+    assertThrows(IllegalArgumentException.class, () -> new HfLlamaConfig.LayerConfig(0, 1, 1));
+    assertThrows(IndexOutOfBoundsException.class, () -> HfLlamaConfig.of(64, 172, 2, 8, 4, 512, 512).layerConfig(2));
   }
 }

@@ -42,13 +42,13 @@ class PeftLoraAdapterTest {
     for (int layer = 0; layer < 2; layer++) {
       int attention = layer == 0 ? 64 : 48; // pruned heads shrink q/k/v outputs and o input
       for (LoraTarget target : LoraTarget.values()) {
-        int rank = layer == 1 && target.block().equals("self_attn") ? 4 : layer == 1 && target == LoraTarget.DOWN_PROJ ? 12 : 8;
-        double alpha = layer == 1 && target == LoraTarget.DOWN_PROJ ? 24 : 16;
+        int rank = layer == 1 && target.block().equals("self_attn") ? 4 : layer == 1 && target == LoraTarget.DOWN ? 12 : 8;
+        double alpha = layer == 1 && target == LoraTarget.DOWN ? 24 : 16;
         int[] inOut = switch (target) {
-          case Q_PROJ, K_PROJ, V_PROJ -> new int[] {64, attention};
-          case O_PROJ -> new int[] {attention, 64};
-          case GATE_PROJ, UP_PROJ -> new int[] {64, 172 - 40 * layer};
-          case DOWN_PROJ -> new int[] {172 - 40 * layer, 64};
+          case Q, K, V -> new int[] {64, attention};
+          case O -> new int[] {attention, 64};
+          case GATE, UP -> new int[] {64, 172 - 40 * layer};
+          case DOWN -> new int[] {172 - 40 * layer, 64};
         };
         modules.add(module(layer, target, rank, alpha, inOut[0], inOut[1], seed++));
       }
@@ -64,7 +64,7 @@ class PeftLoraAdapterTest {
     assertEquals(16.0, config.loraAlpha());
     assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"), config.targetModules());
     Map<String, Integer> ranks = new LinkedHashMap<>();
-    for (LoraTarget t : List.of(LoraTarget.Q_PROJ, LoraTarget.K_PROJ, LoraTarget.V_PROJ, LoraTarget.O_PROJ)) {
+    for (LoraTarget t : List.of(LoraTarget.Q, LoraTarget.K, LoraTarget.V, LoraTarget.O)) {
       ranks.put("layers.1.self_attn." + t.moduleName(), 4);
     }
     ranks.put("layers.1.mlp.down_proj", 12);
@@ -92,14 +92,14 @@ class PeftLoraAdapterTest {
 
     PeftLoraAdapter read = PeftLoraAdapter.read(folder);
     assertEquals(adapter, read);
-    LoraModuleWeights down = read.module(1, LoraTarget.DOWN_PROJ).orElseThrow();
+    LoraModuleWeights down = read.module(1, LoraTarget.DOWN).orElseThrow();
     assertEquals(2.0, down.scaling());
     assertEquals(0.05, read.config().loraDropout());
   }
 
   @Test
   void halfPrecisionAdaptersRoundTripToRoundedValues() throws IOException {
-    PeftLoraAdapter adapter = PeftLoraAdapter.of("base", 0.0, List.of(module(0, LoraTarget.V_PROJ, 2, 4, 3, 5, 9)));
+    PeftLoraAdapter adapter = PeftLoraAdapter.of("base", 0.0, List.of(module(0, LoraTarget.V, 2, 4, 3, 5, 9)));
     adapter.write(dir, SafetensorsDType.BF16, Map.of());
     LoraModuleWeights read = PeftLoraAdapter.read(dir).modules().get(0);
     float[] a = adapter.modules().get(0).a();
@@ -128,7 +128,7 @@ class PeftLoraAdapterTest {
 
   @Test
   void readsAConfigAsPeftWritesIt() throws IOException {
-    PeftLoraAdapter.of("b", 0, List.of(module(3, LoraTarget.UP_PROJ, 4, 8, 6, 10, 3))).write(dir, SafetensorsDType.F32, Map.of());
+    PeftLoraAdapter.of("b", 0, List.of(module(3, LoraTarget.UP, 4, 8, 6, 10, 3))).write(dir, SafetensorsDType.F32, Map.of());
     // Fields of a PEFT 0.13 save, including ones this project neither writes nor needs.
     Files.writeString(dir.resolve(PeftLoraConfig.FILE_NAME), """
         {"alpha_pattern": {}, "auto_mapping": null, "base_model_name_or_path": "b", "bias": "none",
@@ -175,7 +175,7 @@ class PeftLoraAdapterTest {
 
   @Test
   void readRejectsForeignOrUnpairedTensors() throws IOException {
-    PeftLoraAdapter adapter = PeftLoraAdapter.of("b", 0, List.of(module(0, LoraTarget.Q_PROJ, 2, 4, 3, 5, 1)));
+    PeftLoraAdapter adapter = PeftLoraAdapter.of("b", 0, List.of(module(0, LoraTarget.Q, 2, 4, 3, 5, 1)));
     adapter.config().write(dir.resolve(PeftLoraConfig.FILE_NAME));
     Path weights = dir.resolve(PeftLoraAdapter.WEIGHTS_FILE_NAME);
     LoraModuleWeights m = adapter.modules().get(0);
@@ -194,11 +194,11 @@ class PeftLoraAdapterTest {
 
   @Test
   void constructionChecksModulesAgainstTheConfig() {
-    LoraModuleWeights q = module(0, LoraTarget.Q_PROJ, 2, 4, 3, 5, 1);
+    LoraModuleWeights q = module(0, LoraTarget.Q, 2, 4, 3, 5, 1);
     PeftLoraConfig config = new PeftLoraConfig("b", 4, 4, 0, PeftTargets.names(List.of("q_proj")), Map.of(), Map.of());
     assertThrows(IllegalArgumentException.class, () -> new PeftLoraAdapter(config, List.of(q)), "rank 2 vs r 4");
     assertThrows(IllegalArgumentException.class, () -> PeftLoraAdapter.of("b", 0, List.of(q, q)), "duplicate");
     assertThrows(IllegalArgumentException.class,
-        () -> new LoraModuleWeights(0, LoraTarget.Q_PROJ, 2, 4, 3, 5, new float[5], new float[10]));
+        () -> new LoraModuleWeights(0, LoraTarget.Q, 2, 4, 3, 5, new float[5], new float[10]));
   }
 }

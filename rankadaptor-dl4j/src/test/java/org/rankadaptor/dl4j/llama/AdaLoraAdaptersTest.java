@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /** AdaLoRA's learned allocation handed to RankAdaptor's space. */
 class AdaLoraAdaptersTest {

@@ -22,6 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.io.SafetensorsFile;
 import org.rankadaptor.dl4j.io.SafetensorsSource;
@@ -67,7 +68,7 @@ class LlamaCheckpointsTest {
 
     HfLlamaConfig hf = HfLlamaConfig.read(dir.resolve("config.json"));
     assertTrue(hf.isPruned());
-    assertEquals(new HfLlamaConfig.LayerShape(2, 1, 7), hf.layerShape(1));
+    assertEquals(new HfLlamaConfig.LayerConfig(2, 1, 7), hf.layerConfig(1));
     assertEquals(4, hf.numAttentionHeads(), "global heads are the widest layer's");
     assertEquals(10, hf.intermediateSize());
     try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
@@ -170,7 +171,7 @@ class LlamaCheckpointsTest {
 
   @Test
   void stories260KFromLlama2cSavesAndReloadsWithIdenticalLogits() throws IOException {
-    LlamaModel original = LlamaModel.fromLlama2c(
+    LlamaModel original = LlamaCheckpoints.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
     LlamaCheckpoints.save(original, dir, Map.of("source", "stories260K.bin"));
     LlamaModel reloaded = LlamaCheckpoints.load(dir, DataType.FLOAT);

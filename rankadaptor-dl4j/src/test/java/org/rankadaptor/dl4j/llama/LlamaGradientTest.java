@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.llama;
 
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.testing.FiniteDifferences;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /** Batching, scoring, generation and adapter construction on a small model with uneven layers. */
 class LlamaModelTest {
@@ -79,7 +80,7 @@ class LlamaModelTest {
   @Test
   void cachedGreedyGenerationMatchesFullForwardArgmax() {
     int[] prompt = {1, 5, 7};
-    int[] generated = model.generate(prompt, GenerationSettings.greedy(6), lora);
+    int[] generated = new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(6), lora);
     int[] sequence = prompt.clone();
     for (int next : generated) {
       INDArray logits = model.logits(new int[][] {sequence}, lora);
@@ -97,12 +98,12 @@ class LlamaModelTest {
   @Test
   void samplingFollowsTheSeed() {
     GenerationSettings hot = new GenerationSettings(10, 1.5, 0.9, 42);
-    int[] a = model.generate(new int[] {1}, hot, null);
-    int[] b = model.generate(new int[] {1}, hot, null);
+    int[] a = new LlamaGenerator(model).generate(new int[] {1}, hot, null);
+    int[] b = new LlamaGenerator(model).generate(new int[] {1}, hot, null);
     assertArrayEquals(a, b);
     boolean differs = false;
     for (long seed = 43; seed < 48 && !differs; seed++) {
-      differs = !Arrays.equals(a, model.generate(new int[] {1}, new GenerationSettings(10, 1.5, 0.9, seed), null));
+      differs = !Arrays.equals(a, new LlamaGenerator(model).generate(new int[] {1}, new GenerationSettings(10, 1.5, 0.9, seed), null));
     }
     assertTrue(differs, "five other seeds all reproduced the same sample");
   }
@@ -113,10 +114,10 @@ class LlamaModelTest {
     List<GenerationSettings> settings = List.of(
         new GenerationSettings(8, 1.5, 0.9, 42), GenerationSettings.greedy(5),
         new GenerationSettings(0, 1.0, 1.0, 3), new GenerationSettings(12, 1.0, 1.0, 7));
-    List<int[]> batched = model.generate(prompt, settings, lora);
+    List<int[]> batched = new LlamaGenerator(model).generate(prompt, settings, lora);
     assertEquals(settings.size(), batched.size());
     for (int i = 0; i < settings.size(); i++) {
-      assertArrayEquals(model.generate(prompt, settings.get(i), lora), batched.get(i), "sequence " + i);
+      assertArrayEquals(new LlamaGenerator(model).generate(prompt, settings.get(i), lora), batched.get(i), "sequence " + i);
       assertTrue(batched.get(i).length <= settings.get(i).maxNewTokens());
     }
     assertEquals(0, batched.get(2).length);
@@ -128,12 +129,12 @@ class LlamaModelTest {
     GenerationSettings narrow = new GenerationSettings(1, 1.0, 0.5, 0);
     java.util.SplittableRandom random = new java.util.SplittableRandom(9);
     for (int i = 0; i < 200; i++) {
-      assertEquals(0, LlamaModel.sample(logits, narrow, random));
+      assertEquals(0, Sampler.of(narrow, random).sample(logits));
     }
     GenerationSettings wide = new GenerationSettings(1, 1.0, 0.99, 0);
     boolean sawSecond = false;
     for (int i = 0; i < 200; i++) {
-      int token = LlamaModel.sample(logits, wide, random);
+      int token = Sampler.of(wide, random).sample(logits);
       assertTrue(token < 4, "token " + token + " lies outside the 0.99 nucleus");
       sawSecond |= token == 1;
     }

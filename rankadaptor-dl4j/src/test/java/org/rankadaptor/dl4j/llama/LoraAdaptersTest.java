@@ -17,6 +17,7 @@ import net.jqwik.api.constraints.IntRange;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.rankadaptor.ParameterBudget;
 import org.rankadaptor.RankConfig;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 
 /** The per-rank cost of a layer's adapters, on layers of different shapes. */

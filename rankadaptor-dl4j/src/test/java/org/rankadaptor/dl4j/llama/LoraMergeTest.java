@@ -14,6 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /** Folding adapters into the base weights. */
 class LoraMergeTest {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The ND4J-operation formulation that non-CPU backends run, forced on the CPU and held equal to the
@@ -82,8 +83,8 @@ class NdOpsTest {
   void greedyGenerationFromTheKeyCacheIsTheFusedLoopsOne() {
     LlamaModel model = LlamaModel.randomInit(LlamaGradientTest.CONFIG, 9, DataType.DOUBLE);
     int[] prompt = {1, 5, 7};
-    int[] fused = with(true, () -> model.generate(prompt, GenerationSettings.greedy(8), null));
-    int[] ops = with(false, () -> model.generate(prompt, GenerationSettings.greedy(8), null));
+    int[] fused = with(true, () -> new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(8), null));
+    int[] ops = with(false, () -> new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(8), null));
     assertArrayEquals(fused, ops);
   }
 }

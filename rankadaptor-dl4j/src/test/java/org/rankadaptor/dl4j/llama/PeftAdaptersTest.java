@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.io.FileFormatException;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.io.PeftAdaLoraAdapter;
 import org.rankadaptor.dl4j.io.PeftLoraAdapter;
 import org.rankadaptor.dl4j.io.PeftLoraConfig;
@@ -69,7 +70,7 @@ class PeftAdaptersTest {
     String json = java.nio.file.Files.readString(dir.resolve(PeftLoraConfig.FILE_NAME));
     assertTrue(json.contains("\"layers_pattern\" : \"layers\""), json);
     for (int l = 0; l < PRUNED.nLayers(); l++) {
-      for (org.rankadaptor.dl4j.io.LoraTarget t : org.rankadaptor.dl4j.io.LoraTarget.values()) {
+      for (LoraTarget t : LoraTarget.values()) {
         assertEquals(l != 1, config.targets(t.modulePath(l)), t.modulePath(l));
       }
     }
@@ -87,9 +88,9 @@ class PeftAdaptersTest {
     assertEquals("(model\\.layers\\.0\\.self_attn\\.q_proj|model\\.layers\\.2\\.self_attn\\.q_proj"
         + "|model\\.layers\\.2\\.mlp\\.down_proj)", read.modules().regex());
     for (int l = 0; l < PRUNED.nLayers(); l++) {
-      for (org.rankadaptor.dl4j.io.LoraTarget t : org.rankadaptor.dl4j.io.LoraTarget.values()) {
-        boolean held = (l == 0 && t == org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ)
-            || (l == 2 && (t == org.rankadaptor.dl4j.io.LoraTarget.Q_PROJ || t == org.rankadaptor.dl4j.io.LoraTarget.DOWN_PROJ));
+      for (LoraTarget t : LoraTarget.values()) {
+        boolean held = (l == 0 && t == LoraTarget.Q)
+            || (l == 2 && (t == LoraTarget.Q || t == LoraTarget.DOWN));
         assertEquals(held, read.targets(t.modulePath(l)), t.modulePath(l));
       }
     }
@@ -163,8 +164,8 @@ class PeftAdaptersTest {
       Map<LoraTarget, SvdAdapter> layer = new EnumMap<>(LoraTarget.class);
       if (l != 1) {
         for (LoraTarget t : LoraTarget.values()) {
-          int in = t.inFeatures(PRUNED.dim(), PRUNED.layer(l));
-          int out = t.outFeatures(PRUNED.dim(), PRUNED.layer(l));
+          int in = PRUNED.layer(l).inFeatures(t, PRUNED.dim());
+          int out = PRUNED.layer(l).outFeatures(t, PRUNED.dim());
           boolean[] kept = new boolean[4];
           for (int i = 0; i < 4; i++) {
             kept[i] = !(l == 2 && t == LoraTarget.V) && random.nextBoolean();

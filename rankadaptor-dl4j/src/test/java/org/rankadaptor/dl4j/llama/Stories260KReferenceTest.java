@@ -18,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.testing.SharedFiles;
 
 /** The pretrained stories260K model against an independent implementation's logits and text. */
@@ -29,7 +30,7 @@ class Stories260KReferenceTest {
   @BeforeAll
   static void load() throws IOException {
     model =
-        LlamaModel.fromLlama2c(
+        LlamaCheckpoints.fromLlama2c(
             Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")),
             DataType.FLOAT);
     reference =
@@ -116,8 +117,8 @@ class Stories260KReferenceTest {
       Map<LoraTarget, LoraAdapter> adapters = new EnumMap<>(LoraTarget.class);
       int r = ranks[l];
       for (int m = 0; m < modules.length; m++) {
-        int in = modules[m].inFeatures(config.dim(), config.layer(l));
-        int out = modules[m].outFeatures(config.dim(), config.layer(l));
+        int in = config.layer(l).inFeatures(modules[m], config.dim());
+        int out = config.layer(l).outFeatures(modules[m], config.dim());
         double[] a = new double[r * in];
         for (int i = 0; i < r; i++) {
           for (int j = 0; j < in; j++) {
@@ -158,7 +159,7 @@ class Stories260KReferenceTest {
         Llama2cTokenizer.read(
             SharedFiles.require("data/models/stories260K/tok512.bin"), model.config().vocabSize());
     int[] prompt = tokenizer.encode("Once upon a time", true, false);
-    int[] generated = model.generate(prompt, GenerationSettings.greedy(40), null);
+    int[] generated = new LlamaGenerator(model).generate(prompt, GenerationSettings.greedy(40), null);
     int[] all = Arrays.copyOf(prompt, prompt.length + generated.length);
     System.arraycopy(generated, 0, all, prompt.length, generated.length);
     String text = tokenizer.decode(all);

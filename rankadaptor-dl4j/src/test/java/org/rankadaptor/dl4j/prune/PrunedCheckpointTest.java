@@ -29,7 +29,7 @@ class PrunedCheckpointTest {
 
   @BeforeAll
   static void load() throws IOException {
-    model = LlamaModel.fromLlama2c(
+    model = LlamaCheckpoints.fromLlama2c(
         Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")), DataType.FLOAT);
     tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));
     text = Files.readString(SharedFiles.require("data/text/tinystories/TinyStories-valid-excerpt.txt"));

@@ -27,6 +27,7 @@ import org.rankadaptor.dl4j.llama.LayerShape;
 import org.rankadaptor.dl4j.llama.LayerWeights;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LlamaWeights;
 import org.rankadaptor.dl4j.testing.SharedFiles;
@@ -50,7 +51,7 @@ class PruningTest {
   static void load() throws IOException {
     Nd4jRuntime.ensureInitialized();
     model =
-        LlamaModel.fromLlama2c(
+        LlamaCheckpoints.fromLlama2c(
             Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")),
             DataType.FLOAT);
     tokenizer = Llama2cTokenizer.read(SharedFiles.require("data/models/stories260K/tok512.bin"));

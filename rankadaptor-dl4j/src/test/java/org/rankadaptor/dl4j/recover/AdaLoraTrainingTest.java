@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.rankadaptor.InvalidRankConfigException;
 import org.rankadaptor.RankConfig;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.llama.AdaLoraAdapters;
 import org.rankadaptor.dl4j.llama.LayerShape;
@@ -24,7 +25,6 @@ import org.rankadaptor.dl4j.llama.LlamaBatch;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapter;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.rankadaptor.dl4j.llama.SvdAdapter;
 import org.rankadaptor.dl4j.testing.FiniteDifferences;
 

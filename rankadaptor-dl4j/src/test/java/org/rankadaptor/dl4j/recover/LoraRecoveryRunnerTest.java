@@ -23,15 +23,16 @@ import org.rankadaptor.RankSpace;
 import org.rankadaptor.RecoveryFailedException;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
 import org.rankadaptor.dl4j.io.Llama2cTokenizer;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaBatch;
+import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.llama.LoraTarget;
 import org.rankadaptor.dl4j.prune.CalibrationSet;
 import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningSettings;
@@ -62,7 +63,7 @@ class LoraRecoveryRunnerTest {
   static void load() throws IOException {
     Nd4jRuntime.ensureInitialized();
     LlamaModel pretrained =
-        LlamaModel.fromLlama2c(
+        LlamaCheckpoints.fromLlama2c(
             Llama2cCheckpoint.read(SharedFiles.require("data/models/stories260K/stories260K.bin")),
             DataType.FLOAT);
     Llama2cTokenizer tokenizer =

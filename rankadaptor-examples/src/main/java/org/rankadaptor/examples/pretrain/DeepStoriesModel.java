@@ -22,6 +22,7 @@ import org.rankadaptor.Seeds;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.GenerationSettings;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
+import org.rankadaptor.dl4j.llama.LlamaGenerator;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 
 /**
@@ -191,7 +192,7 @@ public final class DeepStoriesModel {
         batch.add(new GenerationSettings(teacher.config().maxSeqLen() - 1, 1.0, 1.0,
             Seeds.mix(Seeds.mix(settings.seed(), CORPUS_SALT), i)));
       }
-      for (int[] story : teacher.generate(new int[] {bos}, batch, null)) {
+      for (int[] story : new LlamaGenerator(teacher).generate(new int[] {bos}, batch, null)) {
         stories.add(story);
         total += story.length + 1;
       }
