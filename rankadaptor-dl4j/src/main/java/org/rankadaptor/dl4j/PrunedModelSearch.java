@@ -70,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * measure every method's configuration on held-out tasks (for example the test part of a text whose
  * validation part is the target, and zero-shot tasks), recovered with one or more recovery seeds: the
  * search chooses on the target, so only held-out measurements compare the methods without the choice's
- * own optimism. {@link Comparisons} makes these measurements.
+ * own optimism. The package-private {@code Comparisons} makes these measurements.
  *
  * <p><b>Resuming.</b> Every measurement goes to the store as soon as it is made and every choice is
  * seeded, so a run killed at any point and started again over the same store replays its choices,
@@ -80,7 +80,7 @@ import org.slf4j.LoggerFactory;
  * again (recovery is deterministic for a seed). {@link RunFolder} owns the output folder's layout.
  *
  * <p>This file is longer than most because of its {@link Builder}, one documented method per setting of
- * the public API; the work is done by {@link StoredMeasurements}, {@link Comparisons} and {@link RunFolder}.
+ * the public API; the work is done by {@code StoredMeasurements}, {@code Comparisons} and {@link RunFolder}.
  *
  * @since 0.1.0
  */

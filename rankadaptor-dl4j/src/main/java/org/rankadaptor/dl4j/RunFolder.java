@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every file is written atomically (a temporary file renamed over the old one), so a run killed while
  * writing leaves each file whole, old or new. A later run over the same folder takes the adapters back
- * ({@link #previousAdapters}) when {@code result.json} names the same configuration, recovery seed and
+ * when {@code result.json} names the same configuration, recovery seed and
  * recovery fingerprint; otherwise, or when they cannot be read, that configuration is recovered again.
  *
  * @since 0.1.0
