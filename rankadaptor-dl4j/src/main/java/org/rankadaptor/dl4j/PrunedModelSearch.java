@@ -1,26 +1,17 @@
 package org.rankadaptor.dl4j;
 
-import org.rankadaptor.AtomicFiles;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.collect.ImmutableMap;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.rankadaptor.Evaluator;
@@ -36,18 +27,17 @@ import org.rankadaptor.SearchListener;
 import org.rankadaptor.SearchResult;
 import org.rankadaptor.SearchSpec;
 import org.rankadaptor.Seeds;
-import org.rankadaptor.dl4j.io.SafetensorsDType;
-import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.llama.LoraMerge;
-import org.rankadaptor.dl4j.llama.PeftAdapters;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
-import org.rankadaptor.dl4j.recover.RecoveredModel;
+import org.rankadaptor.dl4j.predictor.PredictorProvenance;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
+import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoveryBaselines;
+import org.rankadaptor.dl4j.recover.RecoveryProvenance;
 import org.rankadaptor.dl4j.recover.TrainingLog;
+import org.rankadaptor.dl4j.runtime.EnvironmentProvenance;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,30 +70,23 @@ import org.slf4j.LoggerFactory;
  * measure every method's configuration on held-out tasks (for example the test part of a text whose
  * validation part is the target, and zero-shot tasks), recovered with one or more recovery seeds: the
  * search chooses on the target, so only held-out measurements compare the methods without the choice's
- * own optimism.
+ * own optimism. The package-private {@code Comparisons} makes these measurements.
  *
  * <p><b>Resuming.</b> Every measurement goes to the store as soon as it is made and every choice is
  * seeded, so a run killed at any point and started again over the same store replays its choices,
  * takes the finished measurements from the store and loses at most the one in flight. The best
  * configuration's adapters are taken from a previous run's output folder when its result file names
  * the same configuration, recovery seed and fingerprints; otherwise that configuration is recovered
- * again (recovery is deterministic for a seed).
+ * again (recovery is deterministic for a seed). {@link RunFolder} owns the output folder's layout.
+ *
+ * <p>This file is longer than most because of its {@link Builder}, one documented method per setting of
+ * the public API; the work is done by {@code StoredMeasurements}, {@code Comparisons} and {@link RunFolder}.
  *
  * @since 0.1.0
  */
 public final class PrunedModelSearch {
 
   private static final Logger LOG = LoggerFactory.getLogger(PrunedModelSearch.class);
-
-  /** File names inside the output folder. */
-  public static final String ADAPTERS_FOLDER = "adapters";
-
-  /** Folder of the pruned model with the best adapters merged in. */
-  public static final String MERGED_FOLDER = "merged";
-  /** The result: best configuration, trace, baselines and comparisons. */
-  public static final String RESULT_FILE = "result.json";
-  /** How the result was made: seeds, fingerprints, settings, pruning report. */
-  public static final String PROVENANCE_FILE = "provenance.json";
 
   /** Method names of held-out measurements besides the baselines' names. */
   public static final String RANKADAPTOR = "rankadaptor";
@@ -120,11 +103,11 @@ public final class PrunedModelSearch {
   /** Salt of the seed that draws the meta-learning configurations. */
   private static final long SOURCE_SALT = 0x50_52_55_4E_45_44L;
 
-  private static final ObjectMapper JSON =
-      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final LlamaModel model;
   private final CachingRecoveryRunner runner;
+  private final Optional<RecoveryProvenance> recoveryProvenance; // empty: the runner does not describe itself
   private final Evaluator<RecoveredModel> target;
   private final List<Evaluator<RecoveredModel>> sources;
   private final RankSpace space;
@@ -136,24 +119,20 @@ public final class PrunedModelSearch {
   private final PerformanceModel performanceModel;
   private final UnaryOperator<SearchSpec.Builder<RecoveredModel>> searchOptions;
   private final List<SearchListener> listeners;
-  private final List<String> baselineNames;
   private final boolean randomSearch;
-  private final List<AdaLoraRecoveryRunner> adaLoraCandidates; // empty: AdaLoRA is not compared
-  private AdaLoraRecoveryRunner adaLora; // the candidate chosen on the target
   private final PerformanceModel paperModel; // null: the paper's protocol is not run
   private final double paperThreshold;
-  private final List<Evaluator<RecoveredModel>> heldOut;
-  private final Map<String, long[]> heldOutTaskSeeds; // by task id; absent: heldOutSeeds
-  private final long[] heldOutSeeds;
-  private final Path outputFolder; // null: nothing written
+  private final RunFolder folder; // null: nothing written
   private final boolean saveMerged;
   private final String pruningReportJson; // null: none
   private final Map<String, String> settings;
   private final StoredMeasurements measurements;
+  private final Comparisons comparisons;
 
   private PrunedModelSearch(Builder b) {
     this.model = b.model;
     this.runner = new CachingRecoveryRunner(b.runner);
+    this.recoveryProvenance = RecoveryProvenance.of(b.runner);
     this.target = b.target;
     this.sources = List.copyOf(b.sources);
     this.space = b.space != null ? b.space : RankSpace.builder(model.config().nLayers()).build();
@@ -168,15 +147,12 @@ public final class PrunedModelSearch {
         : new MlpPerformanceModel(space, MlpConfig.paper().withSeed(b.seed));
     this.searchOptions = b.searchOptions;
     this.listeners = List.copyOf(b.listeners);
-    this.baselineNames = List.copyOf(b.baselineNames);
     this.randomSearch = b.randomSearch;
-    this.adaLoraCandidates = List.copyOf(b.adaLora);
     this.paperModel = b.paperModel;
     this.paperThreshold = b.paperThreshold;
-    this.heldOut = List.copyOf(b.heldOut);
-    this.heldOutTaskSeeds = Map.copyOf(b.heldOutTaskSeeds);
-    this.heldOutSeeds = b.heldOutSeeds != null ? b.heldOutSeeds.clone() : new long[] {recoverySeed};
-    this.outputFolder = b.outputFolder;
+    this.comparisons = new Comparisons(runner, measurements, target, space, recoverySeed, b.baselineNames, b.adaLora,
+        b.heldOut, b.heldOutTaskSeeds, b.heldOutSeeds != null ? b.heldOutSeeds : new long[] {recoverySeed});
+    this.folder = b.outputFolder == null ? null : RunFolder.at(b.outputFolder);
     this.saveMerged = b.saveMerged;
     this.pruningReportJson = b.pruningReportJson;
     this.settings = ImmutableMap.copyOf(new TreeMap<>(b.settings));
@@ -221,17 +197,9 @@ public final class PrunedModelSearch {
     }
     LOG.info("{} source observations on {} for meta-learning", sourceObservations, List.of(sourceIds));
 
-    SearchSpec.Builder<RecoveredModel> spec = SearchSpec.builder(performanceModel, runner, target)
-        .store(store)
-        .seed(seed)
-        .recoverySeed(recoverySeed)
-        .maxEvaluations(maxEvaluations)
-        .metaLearning(sourceIds.length > 0);
-    if (sourceIds.length > 0) {
-      spec.sourceTasks(sourceIds);
-    }
-    listeners.forEach(spec::listener);
-    SearchSpec<RecoveredModel> searchSpec = searchOptions.apply(spec).build();
+    SearchSpec.Builder<RecoveredModel> main = spec(performanceModel, sourceIds);
+    listeners.forEach(main::listener); // the listeners hear the main search only
+    SearchSpec<RecoveredModel> searchSpec = searchOptions.apply(main).build();
     SearchResult search = RankAdaptor.search(searchSpec);
 
     // Before anything else is recovered: the search's last recovery may be the best and still be kept.
@@ -240,168 +208,60 @@ public final class PrunedModelSearch {
     Optional<SearchResult> paper = Optional.empty();
     if (paperModel != null) {
       // Same store and seeds: what both protocols chose is recovered once.
-      SearchSpec.Builder<RecoveredModel> paperSpec = SearchSpec.builder(paperModel, runner, target)
-          .store(store).seed(seed).recoverySeed(recoverySeed).maxEvaluations(maxEvaluations)
-          .metaLearning(sourceIds.length > 0);
-      if (sourceIds.length > 0) {
-        paperSpec.sourceTasks(sourceIds);
-      }
       paper = Optional.of(RankAdaptor.search(
-          searchOptions.apply(paperSpec).paperProtocol().convergence(paperThreshold, 1).build()));
+          searchOptions.apply(spec(paperModel, sourceIds)).paperProtocol().convergence(paperThreshold, 1).build()));
     }
     Optional<SearchResult> random = Optional.empty();
     if (randomSearch) {
       // Same spec, same store: a configuration both searches chose is recovered once.
       random = Optional.of(RankAdaptor.randomSearch(searchSpec));
     }
-    Map<String, Observation> baselineObservations = new LinkedHashMap<>();
-    for (String name : baselineNames) {
-      RankConfig config = RecoveryBaselines.byName(name, space);
-      baselineObservations.put(name, measurements.measure(runner, config, List.of(target), "baseline:" + name, recoverySeed, null)
-          .get(0));
-    }
-    Observation adaLoraChoice = null;
-    for (AdaLoraRecoveryRunner candidate : adaLoraCandidates) {
-      Observation o = measurements.measure(candidate, candidate.initialRanks(), List.of(target), "baseline:" + ADALORA,
-          recoverySeed, null).get(0);
-      if (adaLoraChoice == null || (o.succeeded() && (!adaLoraChoice.succeeded() || o.score() > adaLoraChoice.score()))) {
-        adaLoraChoice = o;
-        adaLora = candidate;
-      }
-    }
-    if (adaLoraChoice != null) {
-      baselineObservations.put(ADALORA, adaLoraChoice);
-    }
+    Map<String, Observation> baselineObservations = comparisons.baselines();
     List<HeldOutMeasurement> heldOutMeasurements =
-        measureHeldOut(search, best, random, paper, baselineObservations);
+        comparisons.heldOut(search, best, random, paper, baselineObservations);
 
-    Optional<Path> adapters = Optional.empty();
-    Optional<Path> merged = Optional.empty();
-    Optional<Path> resultFile = Optional.empty();
-    Optional<Path> provenanceFile = Optional.empty();
-    if (outputFolder != null) {
-      Files.createDirectories(outputFolder);
-      Map<String, String> metadata = adapterMetadata(search);
-      if (hasAdapters(best.adapters())) {
-        adapters = Optional.of(outputFolder.resolve(ADAPTERS_FOLDER));
-        PeftAdapters.write(best.adapters(), model.config(), adapters.get(), "rankadaptor-pruned",
-            SafetensorsDType.F32, metadata);
-      }
-      if (saveMerged) {
-        merged = Optional.of(outputFolder.resolve(MERGED_FOLDER));
-        LlamaModel mergedModel = hasAdapters(best.adapters()) ? LoraMerge.merge(model, best.adapters()) : model;
-        LlamaCheckpoints.save(mergedModel, merged.get(), metadata);
-      }
-      resultFile = Optional.of(outputFolder.resolve(RESULT_FILE));
-      AtomicFiles.writeString(resultFile.get(), JSON.writeValueAsString(
-          resultJson(search, baselineObservations, random, paper, heldOutMeasurements)));
-      provenanceFile = Optional.of(outputFolder.resolve(PROVENANCE_FILE));
-      AtomicFiles.writeString(provenanceFile.get(),
-          JSON.writeValueAsString(provenanceJson(search, sourceConfigs, sourceObservations)));
+    Optional<RunFolder.Written> written = Optional.empty();
+    if (folder != null) {
+      written = Optional.of(folder.write(model, best.adapters(), adapterMetadata(search), saveMerged,
+          RunResultJson.of(target.taskId(), search, recoverySeed, seed, runner.fingerprint(), space.describe(),
+              baselineObservations, random, paper, heldOutMeasurements),
+          provenance(search, sourceConfigs, sourceObservations)));
     }
     LOG.info("best {} (score {}), {} recoveries in this run", search.best(), search.bestScore(), measurements.recoveries());
     return new PrunedSearchResult(search, best, baselineObservations, random, paper, heldOutMeasurements,
-        sourceObservations, measurements.recoveries(), adapters, merged, resultFile, provenanceFile);
+        sourceObservations, measurements.recoveries(), written.flatMap(RunFolder.Written::adapters),
+        written.flatMap(RunFolder.Written::merged), written.map(RunFolder.Written::result),
+        written.map(RunFolder.Written::provenance));
   }
 
-  /**
-   * Every method's configuration (the search's best, random search's best, each baseline) measured on
-   * every held-out task with every held-out recovery seed; a configuration two methods share is measured
-   * once.
-   */
-  private List<HeldOutMeasurement> measureHeldOut(SearchResult search, RecoveredModel best,
-      Optional<SearchResult> random, Optional<SearchResult> paper, Map<String, Observation> baselineObservations) {
-    if (heldOut.isEmpty()) {
-      return List.of();
+  /** A search on the target with this run's store, seeds and budget, meta-learning from the sources. */
+  private SearchSpec.Builder<RecoveredModel> spec(PerformanceModel predictor, String[] sourceIds) {
+    SearchSpec.Builder<RecoveredModel> spec = SearchSpec.builder(predictor, runner, target)
+        .store(store)
+        .seed(seed)
+        .recoverySeed(recoverySeed)
+        .maxEvaluations(maxEvaluations)
+        .metaLearning(sourceIds.length > 0);
+    if (sourceIds.length > 0) {
+      spec.sourceTasks(sourceIds);
     }
-    Map<String, RankConfig> methods = new LinkedHashMap<>();
-    methods.put(RANKADAPTOR, search.best());
-    paper.ifPresent(r -> methods.put(RANKADAPTOR_PAPER, r.best()));
-    random.ifPresent(r -> methods.put(RANDOM_SEARCH, r.best()));
-    baselineObservations.forEach((name, o) -> methods.put(name, o.config()));
-    List<HeldOutMeasurement> out = new ArrayList<>();
-    for (long heldOutSeed : allHeldOutSeeds()) {
-      List<Evaluator<RecoveredModel>> tasks = heldOut.stream()
-          .filter(e -> Arrays.stream(seedsOf(e)).anyMatch(x -> x == heldOutSeed)).toList();
-      for (Map.Entry<String, RankConfig> method : methods.entrySet()) {
-        RecoveryRunner<RecoveredModel> methodRunner = method.getKey().equals(ADALORA) ? adaLora : runner;
-        List<Observation> observations =
-            measurements.measure(methodRunner, method.getValue(), tasks, "heldout:" + method.getKey(), heldOutSeed, best);
-        for (Observation o : observations) {
-          out.add(new HeldOutMeasurement(method.getKey(), method.getValue(), heldOutSeed, o));
-        }
-      }
-    }
-    return out;
-  }
-
-  private long[] seedsOf(Evaluator<RecoveredModel> task) {
-    return heldOutTaskSeeds.getOrDefault(task.taskId(), heldOutSeeds);
-  }
-
-  /** The default held-out seeds, then those only some tasks have, in the order given. */
-  private long[] allHeldOutSeeds() {
-    Set<Long> all = new LinkedHashSet<>();
-    Arrays.stream(heldOutSeeds).forEach(all::add);
-    heldOut.forEach(e -> Arrays.stream(seedsOf(e)).forEach(all::add));
-    return all.stream().mapToLong(Long::longValue).toArray();
+    return spec;
   }
 
   /** The best configuration's model: kept from the last recovery, read from a previous run, or recovered. */
   private RecoveredModel bestModel(RankConfig best) throws IOException {
-    if (outputFolder != null && !runner.isCached(best, recoverySeed)) {
-      Optional<LoraAdapters> previous = previousAdapters(best);
+    if (folder != null && !runner.isCached(best, recoverySeed)) {
+      Optional<LoraAdapters> previous = folder.previousAdapters(best, recoverySeed, runner.fingerprint(), model);
       if (previous.isPresent()) {
-        LOG.info("adapters of {} taken from the previous run in {}", best, outputFolder);
+        LOG.info("adapters of {} taken from the previous run in {}", best, folder);
         // No training happened in this run: the log is empty.
         TrainingLog none = new TrainingLog(List.of(), List.of(), 0, Double.NaN, 0, 0, 0);
         return new RecoveredModel(model, previous.get(), best, none,
             new Provenance(recoverySeed, runner.fingerprint(), "", Map.of("ranks", best.format(),
-                "adapters", outputFolder.resolve(ADAPTERS_FOLDER).toString())));
+                "adapters", folder.adaptersFolder().toString())));
       }
     }
     return runner.recover(best, recoverySeed);
-  }
-
-  private Optional<LoraAdapters> previousAdapters(RankConfig best) throws IOException {
-    Path result = outputFolder.resolve(RESULT_FILE);
-    if (!Files.isRegularFile(result)) {
-      return Optional.empty();
-    }
-    JsonNode json;
-    try {
-      json = JSON.readTree(result.toFile());
-    } catch (IOException e) {
-      LOG.warn("{} cannot be read ({}); the best configuration is recovered again", result, e.getMessage());
-      return Optional.empty();
-    }
-    boolean same = best.format().equals(json.path("best").asText())
-        && json.path("recoverySeed").asLong() == recoverySeed
-        && json.path("recoveryFingerprint").asText().equals(runner.fingerprint());
-    if (!same) {
-      return Optional.empty();
-    }
-    Path folder = outputFolder.resolve(ADAPTERS_FOLDER);
-    if (!Files.isDirectory(folder)) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(PeftAdapters.read(folder, model.config(), model.dataType()));
-    } catch (IOException | RuntimeException e) {
-      // A damaged output is recomputed: the adapters come from the store's configuration and seed.
-      LOG.warn("the adapters in {} cannot be read ({}); the best configuration is recovered again", folder,
-          e.getMessage());
-      return Optional.empty();
-    }
-  }
-
-  private static boolean hasAdapters(LoraAdapters adapters) {
-    for (int l = 0; l < adapters.nLayers(); l++) {
-      if (!adapters.layer(l).isEmpty()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private Map<String, String> adapterMetadata(SearchResult search) {
@@ -414,75 +274,18 @@ public final class PrunedModelSearch {
     return m;
   }
 
-  private ObjectNode resultJson(SearchResult search, Map<String, Observation> baselineObservations,
-      Optional<SearchResult> random, Optional<SearchResult> paper, List<HeldOutMeasurement> heldOutMeasurements) {
-    ObjectNode root = JSON.createObjectNode();
-    root.put("task", target.taskId());
-    SearchResultJson.write(search, root);
-    root.put("recoverySeed", recoverySeed);
-    root.put("searchSeed", seed);
-    root.put("recoveryFingerprint", runner.fingerprint());
-    root.put("space", space.describe());
-    paper.ifPresent(r -> SearchResultJson.write(r, root.putObject("paperProtocol")));
-    random.ifPresent(r -> SearchResultJson.write(r, root.putObject("randomSearch")));
-    ObjectNode base = root.putObject("baselines");
-    baselineObservations.forEach((name, o) -> {
-      ObjectNode row = base.putObject(name);
-      row.put("config", o.config().format());
-      row.put("status", o.status().name());
-      SearchResultJson.putNumber(row, "measured", o.score());
-      row.set("metrics", JSON.valueToTree(o.metrics()));
-    });
-    ArrayNode held = root.putArray("heldOut");
-    for (HeldOutMeasurement m : heldOutMeasurements) {
-      ObjectNode row = held.addObject();
-      row.put("method", m.method());
-      row.put("config", m.config().format());
-      row.put("recoverySeed", m.recoverySeed());
-      row.put("task", m.observation().taskId());
-      row.put("status", m.observation().status().name());
-      SearchResultJson.putNumber(row, "measured", m.observation().score());
-      row.set("metrics", JSON.valueToTree(m.observation().metrics()));
-    }
-    return root;
-  }
-
-  private ObjectNode provenanceJson(SearchResult search, List<RankConfig> sourceConfigs, int sourceObservations)
+  /** The run's provenance, from what each component reports of itself. */
+  private RunProvenance provenance(SearchResult search, List<RankConfig> sourceConfigs, int sourceObservations)
       throws IOException {
-    ObjectNode root = JSON.createObjectNode();
-    root.set("search", JSON.valueToTree(search.provenance()));
-    root.put("targetTask", target.taskId());
-    root.put("targetFingerprint", target.fingerprint());
-    ObjectNode src = root.putObject("sources");
-    for (Evaluator<RecoveredModel> source : sources) {
-      src.put(source.taskId(), source.fingerprint());
-    }
-    ObjectNode held = root.putObject("heldOut");
-    for (Evaluator<RecoveredModel> evaluator : heldOut) {
-      ObjectNode task = held.putObject(evaluator.taskId());
-      task.put("fingerprint", evaluator.fingerprint());
-      ArrayNode taskSeeds = task.putArray("recoverySeeds");
-      Arrays.stream(seedsOf(evaluator)).forEach(taskSeeds::add);
-    }
-    ArrayNode seeds = root.putArray("heldOutRecoverySeeds");
-    for (long s : heldOutSeeds) {
-      seeds.add(s);
-    }
-    ArrayNode configs = root.putArray("sourceConfigurations");
-    sourceConfigs.forEach(c -> configs.add(c.format()));
-    root.put("sourceObservations", sourceObservations);
-    root.put("recoveryFingerprint", runner.fingerprint());
-    root.put("recoverySeed", recoverySeed);
-    root.put("performanceModel", performanceModel.getClass().getSimpleName());
-    root.put("recoveriesThisRun", measurements.recoveries());
-    root.put("store", store.path().map(Path::toString).orElse("(in memory)"));
-    root.set("runtime", JSON.valueToTree(Nd4jRuntime.report()));
-    root.set("pruning", pruningReportJson == null ? JSON.nullNode() : JSON.readTree(pruningReportJson));
-    root.set("settings", JSON.valueToTree(settings));
-    return root;
+    Map<String, String> sourcePrints = new LinkedHashMap<>();
+    sources.forEach(source -> sourcePrints.put(source.taskId(), source.fingerprint()));
+    return new RunProvenance(search.provenance(), target.taskId(), target.fingerprint(), sourcePrints,
+        comparisons.heldOutTasks(), comparisons.defaultHeldOutSeeds(),
+        sourceConfigs.stream().map(RankConfig::format).toList(), sourceObservations, recoverySeed,
+        recoveryProvenance.orElse(null), PredictorProvenance.of(performanceModel), measurements.recoveries(),
+        store.path().map(Path::toString).orElse("(in memory)"), EnvironmentProvenance.current(),
+        pruningReportJson == null ? null : JSON.readTree(pruningReportJson), settings);
   }
-
-
 
   /** Settings of a {@link PrunedModelSearch}; only the seed has no default. */
   public static final class Builder {

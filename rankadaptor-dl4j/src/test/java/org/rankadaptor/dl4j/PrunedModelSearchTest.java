@@ -174,8 +174,18 @@ class PrunedModelSearchTest {
     }
     JsonNode provenance = new ObjectMapper().readTree(first.provenanceFile().orElseThrow().toFile());
     assertThat(provenance.path("pruning").path("method").asText()).isEqualTo("llm-pruner-width");
-    assertThat(provenance.path("runtime").path("blasVendor").isMissingNode()).isFalse();
+    assertThat(provenance.path("environment").path("runtime").path("blasVendor").isMissingNode()).isFalse();
     assertThat(provenance.path("sources").has("wikitext2")).isTrue();
+    // Each component's own record: the recovery's settings by name, the predictor's Reptile schedule.
+    assertThat(provenance.path("recovery").path("settings").path("maxSteps").asInt()).isEqualTo(4);
+    assertThat(provenance.path("recovery").path("runner").asText()).isEqualTo("LoraRecoveryRunner");
+    assertThat(provenance.path("performanceModel").path("config").path("metaIterations").asInt()).isEqualTo(40);
+    assertThat(provenance.has("recoveryFingerprint")).isFalse();
+    RunProvenance readBack = RunFolder.at(dir.resolve("out")).readProvenance();
+    assertThat(readBack.recovery()).isEqualTo(recoveryRunner.provenance());
+    assertThat(readBack.search().modelFingerprint()).isEqualTo(recoveryRunner.fingerprint());
+    // Read back and written again, the same JSON: nothing of the file is lost or reordered.
+    assertThat(new ObjectMapper().writeValueAsString(readBack)).isEqualTo(provenance.toString());
     JsonNode result = new ObjectMapper().readTree(first.resultFile().orElseThrow().toFile());
     assertThat(result.path("best").asText()).isEqualTo(first.best().format());
     assertThat(result.path("trace")).hasSize(first.search().fineTunes());

@@ -27,6 +27,7 @@ import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.demo.DemoObjective;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
+import org.rankadaptor.dl4j.RunFolder;
 import org.rankadaptor.dl4j.RecoveredEvaluators;
 import org.rankadaptor.dl4j.eval.LlamaScoring;
 import org.rankadaptor.dl4j.eval.PerplexityEvaluator;
@@ -285,9 +286,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     result.search().confirmation().ifPresent(c -> out.printf(Locale.ROOT, "verdict: %s%n", c.reason()));
     if (outputDir != null) {
-      out.printf(Locale.ROOT, "written to %s (%s, %s%s)%n", outputDir, PrunedModelSearch.RESULT_FILE,
-          PrunedModelSearch.PROVENANCE_FILE,
-          result.adapters().isPresent() ? ", " + PrunedModelSearch.ADAPTERS_FOLDER + "/" : "");
+      out.printf(Locale.ROOT, "written to %s (%s, %s%s)%n", outputDir, RunFolder.RESULT_FILE,
+          RunFolder.PROVENANCE_FILE,
+          result.adapters().isPresent() ? ", " + RunFolder.ADAPTERS_FOLDER + "/" : "");
     }
     out.flush();
   }

@@ -27,6 +27,7 @@ import org.rankadaptor.predictor.BayesianRidgeModel;
 import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
+import org.rankadaptor.dl4j.RunFolder;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.predictor.MlpConfig;
@@ -443,8 +444,8 @@ final class RunCommand implements Callable<Integer> {
           number(e.getValue().score()), metric(e.getValue()));
     }
     out.printf(Locale.ROOT, "%nwritten to %s (%s, %s%s)%n", outputDir,
-        PrunedModelSearch.RESULT_FILE, PrunedModelSearch.PROVENANCE_FILE,
-        result.adapters().isPresent() ? ", " + PrunedModelSearch.ADAPTERS_FOLDER + "/" : "");
+        RunFolder.RESULT_FILE, RunFolder.PROVENANCE_FILE,
+        result.adapters().isPresent() ? ", " + RunFolder.ADAPTERS_FOLDER + "/" : "");
     out.flush();
   }
 }

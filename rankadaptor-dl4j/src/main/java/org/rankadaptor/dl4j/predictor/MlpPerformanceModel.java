@@ -153,6 +153,16 @@ public final class MlpPerformanceModel implements PerformanceModel {
   }
 
   /**
+   * The settings, the seeds of the networks predicting now, and what they learned from: for a run's
+   * provenance record.
+   */
+  public PredictorProvenance provenance() {
+    State current = state;
+    return new PredictorProvenance(MlpPerformanceModel.class.getSimpleName(), config,
+        current.members.stream().map(Member::seed).toList(), current.sourceTasks, current.count);
+  }
+
+  /**
    * A copy of one ensemble member as a DL4J network, to export it or to use DL4J's tools on it. The
    * model itself predicts with its own scorer, not with DL4J; this is the one way out to DL4J's types.
    */

@@ -127,7 +127,8 @@ public final class AdaLoraRecoveryRunner implements RecoveryRunner<RecoveredMode
     TrainingLog log = new AdapterTraining(inputs, settings, listeners, null, initialRanks, seed, trainable)
         .run(totalSteps);
     LoraAdapters lora = trainable.kept().toLora();
-    Provenance provenance = new Provenance(seed, inputs.modelFingerprint(), inputs.dataFingerprint, settings.describe())
+    RecoveryProvenance made = provenance();
+    Provenance provenance = new Provenance(seed, made.modelFingerprint(), made.dataFingerprint(), settings.describe())
         .withSetting("method", "adalora")
         .withSetting("initialRanks", initialRanks.format())
         .withSetting("learnedRanks", trainable.kept().describeRanks())
@@ -141,11 +142,21 @@ public final class AdaLoraRecoveryRunner implements RecoveryRunner<RecoveredMode
         adaLora, totalSteps, trainable.budgetTrace(), trainable.regularizerTrace());
   }
 
-  /** Model weights, data, recovery and AdaLoRA settings; distinct from every LoRA runner's. */
+  /**
+   * What every recovery of this runner depends on: the recovery and AdaLoRA settings and fingerprints of the
+   * model's weights and of the data. The first call hashes every weight of the model.
+   */
+  public RecoveryProvenance provenance() {
+    return inputs.provenance(AdaLoraRecoveryRunner.class, settings, adaLora);
+  }
+
+  /**
+   * Model weights, data, recovery and AdaLoRA settings ({@link RecoveryProvenance#fingerprint()}); distinct
+   * from every LoRA runner's.
+   */
   @Override
   public String fingerprint() {
-    return "adalora:" + adaLora.describe() + ";model:" + inputs.modelFingerprint() + ";" + inputs.dataFingerprint
-        + ";settings:" + settings.describe();
+    return provenance().fingerprint();
   }
 
   /** Settings of an {@link AdaLoraRecoveryRunner}. */

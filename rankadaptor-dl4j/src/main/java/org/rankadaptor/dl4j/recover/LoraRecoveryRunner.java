@@ -83,16 +83,28 @@ public final class LoraRecoveryRunner implements RecoveryRunner<RecoveredModel> 
         model.config(), ranks, alphas, settings.targets(), settings.dropout(), seed, model.dataType()));
     TrainingLog log = new AdapterTraining(inputs, settings, listeners, lossTap, config, seed, trainable)
         .run(inputs.totalSteps(settings));
+    RecoveryProvenance made = provenance();
     Provenance provenance =
-        new Provenance(seed, inputs.modelFingerprint(), inputs.dataFingerprint, settings.describe())
+        new Provenance(seed, made.modelFingerprint(), made.dataFingerprint(), settings.describe())
             .withSetting("ranks", config.format());
     return new RecoveredModel(model, trainable.kept(), config, log, provenance);
   }
 
-  /** Model weights, data and settings: a recovery with equal fingerprint and seed gives equal adapters. */
+  /**
+   * What every recovery of this runner depends on: its settings and fingerprints of the model's weights and
+   * of the data. The first call hashes every weight of the model.
+   */
+  public RecoveryProvenance provenance() {
+    return inputs.provenance(LoraRecoveryRunner.class, settings, null);
+  }
+
+  /**
+   * Model weights, data and settings ({@link RecoveryProvenance#fingerprint()}): a recovery with equal
+   * fingerprint and seed gives equal adapters.
+   */
   @Override
   public String fingerprint() {
-    return "model:" + inputs.modelFingerprint() + ";" + inputs.dataFingerprint + ";settings:" + settings.describe();
+    return provenance().fingerprint();
   }
 
   /** Settings of a {@link LoraRecoveryRunner}. */

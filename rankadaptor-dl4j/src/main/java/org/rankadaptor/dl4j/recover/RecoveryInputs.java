@@ -30,7 +30,8 @@ final class RecoveryInputs {
   final TrainingData train;
   final List<LlamaBatch> validationBatches;
   final long validationTargets;
-  final String dataFingerprint;
+  final String trainFingerprint;
+  final String validationFingerprint;
   private String modelHash; // computed on first use: hashing every weight takes a while
 
   RecoveryInputs(LlamaModel model, TrainingData train, TrainingData validation, RecoverySettings settings) {
@@ -44,7 +45,8 @@ final class RecoveryInputs {
     }
     this.validationBatches = List.copyOf(batches);
     this.validationTargets = cutValidation.targetTokens();
-    this.dataFingerprint = "train:" + this.train.fingerprint() + ",validation:" + cutValidation.fingerprint();
+    this.trainFingerprint = this.train.fingerprint();
+    this.validationFingerprint = cutValidation.fingerprint();
   }
 
   /** SHA-256 of the model's shapes and weights, computed once. */
@@ -54,6 +56,12 @@ final class RecoveryInputs {
       modelHash = weightsHash(model);
     }
     return modelHash;
+  }
+
+  /** A runner's provenance over these inputs; {@code adaLora} null for LoRA. */
+  RecoveryProvenance provenance(Class<?> runner, RecoverySettings settings, AdaLoraSettings adaLora) {
+    return new RecoveryProvenance(runner.getSimpleName(), settings, adaLora, modelFingerprint(), trainFingerprint,
+        validationFingerprint);
   }
 
   /** Mean validation loss of the model with {@code adapters} applied. */

@@ -1,5 +1,6 @@
 package org.rankadaptor.dl4j.recover;
 
+import java.lang.reflect.RecordComponent;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;
@@ -48,6 +49,9 @@ public record RecoverySettings(
     AlphaRule alpha,
     Set<LoraTarget> targets,
     double divergenceFactor) {
+
+  /** Settings that {@link #describe()} names otherwise than the record does. */
+  private static final Map<String, String> SHORT_NAMES = Map.of("learningRate", "lr");
 
   /** Validates the settings and freezes the target set. */
   public RecoverySettings {
@@ -129,25 +133,35 @@ public record RecoverySettings(
         divergenceFactor);
   }
 
-  /** Every setting as text, sorted by name: for provenance and fingerprints. */
+  /**
+   * Every setting as text, sorted by name: for provenance and fingerprints. Read from the record's
+   * components, so a new setting appears without further code: a number as {@code toString} prints it, an
+   * enum by name, alpha as {@link AlphaRule#describe()}, the targets as a list. {@code learningRate} keeps
+   * its old short name {@code lr}: observation stores match earlier measurements by this text (see {@link
+   * RecoveryProvenance#fingerprint()}), so its form must not change.
+   */
   public Map<String, String> describe() {
     Map<String, String> m = new TreeMap<>();
-    m.put("lr", Double.toString(learningRate));
-    m.put("epochs", Integer.toString(epochs));
-    m.put("maxSteps", Integer.toString(maxSteps));
-    m.put("batchSize", Integer.toString(batchSize));
-    m.put("microBatchSize", Integer.toString(microBatchSize));
-    m.put("warmupSteps", Integer.toString(warmupSteps));
-    m.put("cutoffLength", Integer.toString(cutoffLength));
-    m.put("weightDecay", Double.toString(weightDecay));
-    m.put("evalInterval", Integer.toString(evalInterval));
-    m.put("maxGradNorm", Double.toString(maxGradNorm));
-    m.put("decay", decay.name());
-    m.put("dropout", Double.toString(dropout));
-    m.put("alpha", alpha.describe());
-    m.put("targets", targets.toString());
-    m.put("divergenceFactor", Double.toString(divergenceFactor));
+    for (RecordComponent c : RecoverySettings.class.getRecordComponents()) {
+      Object value;
+      try {
+        value = c.getAccessor().invoke(this);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("recovery setting " + c.getName() + " cannot be read", e);
+      }
+      m.put(SHORT_NAMES.getOrDefault(c.getName(), c.getName()), describe(value));
+    }
     return m;
+  }
+
+  private static String describe(Object value) {
+    if (value instanceof AlphaRule rule) {
+      return rule.describe();
+    }
+    if (value instanceof Enum<?> constant) {
+      return constant.name();
+    }
+    return String.valueOf(value);
   }
 
   /**

@@ -15,6 +15,11 @@
  * {@link org.rankadaptor.dl4j.recover.RecoveryBaselines} names the configurations searched ranks are
  * compared with.
  *
+ * <p>Provenance: each runner reports what its recoveries depend on as a
+ * {@link org.rankadaptor.dl4j.recover.RecoveryProvenance} (its settings field by field, fingerprints of the
+ * model and of the data); the runner's {@link org.rankadaptor.RecoveryRunner#fingerprint()}, by which
+ * observation stores match earlier measurements, is rendered from that record in a frozen format.
+ *
  * <p>AdaLoRA: {@link org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner} recovers with AdaLoRA as PEFT
  * trains it ({@link org.rankadaptor.dl4j.recover.AdaLoraSettings}), learning its ranks during one fine-tune,
  * and returns an {@link org.rankadaptor.dl4j.recover.AdaLoraRecovery}. Both runners share one training loop

@@ -8,6 +8,9 @@
  * combination is testable without native code), {@code LinuxCpuFlags} reads {@code /proc/cpuinfo} and
  * {@code LinuxNative} sets a variable in the native process environment through libc.
  *
+ * <p>{@link org.rankadaptor.dl4j.runtime.EnvironmentProvenance} records where a run ran (library, Java and
+ * ND4J versions, operating system, architecture, backend and what the start-up set) for its provenance.
+ *
  * <p>Nothing here computes with the model; nothing here is needed on a non-CPU backend beyond the
  * thread settings.
  */
