@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.rankadaptor.dl4j.io.LoraTarget;
 
 /**
  * The recovery's provenance record: its JSON round trip, and the strings derived from it that observation
@@ -34,7 +36,7 @@ class RecoveryProvenanceTest {
         + "maxSteps=0, microBatchSize=4, targets=[Q, K, V, O, GATE, UP, DOWN], warmupSteps=100, weightDecay=0.0}");
     assertThat(RecoverySettings.tiny().describe()).hasToString(TINY_SETTINGS);
     RecoverySettings fixedAlpha = RecoverySettings.tiny().withLora(AlphaRule.fixed(16), 0.1,
-        java.util.EnumSet.of(org.rankadaptor.dl4j.llama.LoraTarget.Q));
+        EnumSet.of(LoraTarget.Q));
     assertThat(fixedAlpha.describe()).containsEntry("alpha", "16.0").containsEntry("targets", "[Q]")
         .containsEntry("dropout", "0.1");
   }
