@@ -42,6 +42,8 @@ import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Longer than most files here because of its Builder: one documented method per setting of the public
+// API. The work is done elsewhere: StoredMeasurements, Comparisons and RunFolder.
 /**
  * RankAdaptor on a real pruned model, end to end: offline meta-learning data from real recoveries
  * measured on source tasks, the search on the target task, the best configuration's recovered model
@@ -78,9 +80,6 @@ import org.slf4j.LoggerFactory;
  * configuration's adapters are taken from a previous run's output folder when its result file names
  * the same configuration, recovery seed and fingerprints; otherwise that configuration is recovered
  * again (recovery is deterministic for a seed). {@link RunFolder} owns the output folder's layout.
- *
- * <p>This file is longer than most because of its {@link Builder}, one documented method per setting of
- * the public API; the work is done by {@code StoredMeasurements}, {@code Comparisons} and {@link RunFolder}.
  *
  * @since 0.1.0
  */

@@ -4,16 +4,18 @@ package org.rankadaptor.dl4j.llama;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+// One file of about 500 lines on purpose: each operation stands next to its backward pass, in the order
+// of a decoder layer, because OpsGradientTest proves them in those pairs against central differences and
+// a change to one half must be read against the other.
 /**
  * The operations of the decoder, each with its explicit backward pass, so that each can be checked
  * against finite differences alone. Activations are 2-D {@code [rows, features]} with rows ordered
  * (batch, position); attention reshapes them into one {@code [batch * kvHeads, group * T, headDim]}
  * tensor per operand so every head goes through a single batched matmul.
+
  *
- * <p>One file of about 500 lines on purpose: each operation stands next to its backward pass, in the
- * order of a decoder layer, because {@code OpsGradientTest} proves them in those pairs against central
- * differences and a change to one half must be read against the other. The loops themselves live apart,
- * in {@link Kernels} (fused host loops) and {@link NdOps} (ND4J operations for other backends).
+ * <p>The loops themselves live apart, in {@link Kernels} (fused host loops) and {@link NdOps} (ND4J
+ * operations for other backends).
  */
 final class Ops {
 

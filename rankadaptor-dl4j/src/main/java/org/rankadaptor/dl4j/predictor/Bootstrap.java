@@ -45,10 +45,10 @@ final class Bootstrap {
    * input and raw score), so that a network keeps its sample when examples are added or the replay
    * drops old ones.
    */
-  static Sample resampleByContent(float[][] x, float[] y, List<MlpPerformanceModel.Example> examples, long seed) {
+  static Sample resampleByContent(float[][] x, float[] y, List<TrainingState.Example> examples, long seed) {
     int[] counts = new int[y.length];
     for (int n = 0; n < y.length; n++) {
-      MlpPerformanceModel.Example e = examples.get(n);
+      TrainingState.Example e = examples.get(n);
       long content = 31L * Arrays.hashCode(e.x()) + Double.hashCode(e.y());
       counts[n] = poisson(new SplittableRandom(Seeds.mix(seed, content)));
     }

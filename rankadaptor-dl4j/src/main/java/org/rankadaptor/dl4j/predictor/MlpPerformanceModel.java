@@ -6,7 +6,6 @@ import com.google.common.collect.ImmutableList;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -72,10 +71,9 @@ public final class MlpPerformanceModel implements PerformanceModel {
   private final RankSpace space;
   private final MlpConfig config;
   private final int[] widths; // input, hidden..., 1
-  private final float[] inputMean; // (searched layer)
-  private final float[] inputInverseStd; // (searched layer)
+  private final InputEncoding encoding;
   private volatile long seed; // of fresh networks; the configuration's until reseeded
-  private volatile State state;
+  private volatile TrainingState state;
 
   /** A model with the paper's settings ({@link MlpConfig#paper()}). */
   public MlpPerformanceModel(RankSpace space) {
@@ -92,18 +90,9 @@ public final class MlpPerformanceModel implements PerformanceModel {
     this.space = space;
     this.config = config;
     this.widths = config.widths(space.searchedLayerCount());
-    int[] searched = space.searchedLayers();
-    this.inputMean = new float[searched.length];
-    this.inputInverseStd = new float[searched.length];
-    for (int i = 0; i < searched.length; i++) {
-      double[] logRanks = space.candidates(searched[i]).stream().mapToDouble(r -> logRank(r)).toArray();
-      double mean = Arrays.stream(logRanks).average().orElseThrow();
-      double variance = Arrays.stream(logRanks).map(r -> (r - mean) * (r - mean)).average().orElseThrow();
-      inputMean[i] = (float) mean;
-      inputInverseStd[i] = (float) (1.0 / Math.sqrt(Math.max(variance, 1e-12)));
-    }
+    this.encoding = new InputEncoding(space);
     this.seed = config.seed();
-    this.state = State.initial(freshMembers());
+    this.state = TrainingState.initial(freshMembers());
   }
 
   @Override
@@ -126,9 +115,9 @@ public final class MlpPerformanceModel implements PerformanceModel {
   @Override
   public void reseed(long seed) {
     this.seed = seed;
-    State current = state;
+    TrainingState current = state;
     if (current.count == 0 && current.sourceTasks == 0) {
-      state = State.initial(freshMembers());
+      state = TrainingState.initial(freshMembers());
     }
   }
 
@@ -157,7 +146,7 @@ public final class MlpPerformanceModel implements PerformanceModel {
    * provenance record.
    */
   public PredictorProvenance provenance() {
-    State current = state;
+    TrainingState current = state;
     return new PredictorProvenance(MlpPerformanceModel.class.getSimpleName(), config,
         current.members.stream().map(Member::seed).toList(), current.sourceTasks, current.count);
   }
@@ -197,8 +186,8 @@ public final class MlpPerformanceModel implements PerformanceModel {
       List<Observation> list = task.getValue();
       checkArgument(list != null && !list.isEmpty(), "source task %s has no observations", task.getKey());
       Examples examples = examples(list);
-      double mean = mean(examples.y);
-      double std = std(examples.y, mean);
+      double mean = TrainingState.mean(examples.y);
+      double std = TrainingState.std(examples.y, mean);
       float[] z = new float[examples.y.length];
       for (int n = 0; n < z.length; n++) {
         z[n] = (float) ((examples.y[n] - mean) / std);
@@ -225,7 +214,7 @@ public final class MlpPerformanceModel implements PerformanceModel {
     });
     requireFinite(members, "meta-learning");
     int tasks = inputs.size();
-    state = new State(members, scorerOf(members), meanSum / tasks, stdSum / tasks, tasks, observations,
+    state = new TrainingState(members, scorerOf(members), meanSum / tasks, stdSum / tasks, tasks, observations,
         ImmutableList.of(), 0, 0, 0, 0);
     log.info("meta-learned {} networks from {} source tasks ({} observations)", members.size(), tasks, observations);
   }
@@ -239,18 +228,18 @@ public final class MlpPerformanceModel implements PerformanceModel {
   public void update(List<Observation> newObservations) {
     checkArgument(newObservations != null && !newObservations.isEmpty(), "an update needs at least one observation");
     Examples added = examples(newObservations);
-    State before = state;
-    List<Example> replay = new ArrayList<>(before.replay);
+    TrainingState before = state;
+    List<TrainingState.Example> replay = new ArrayList<>(before.replay);
     for (int n = 0; n < added.y.length; n++) {
-      replay.add(new Example(added.x[n], added.y[n]));
+      replay.add(new TrainingState.Example(added.x[n], added.y[n]));
     }
     if (replay.size() > config.replayCapacity()) {
       replay = replay.subList(replay.size() - config.replayCapacity(), replay.size());
     }
     int steps = (int) Math.min(Integer.MAX_VALUE,
         Math.max(config.minUpdateSteps(), (long) config.stepsPerObservation() * added.y.length));
-    State after = train(before, copies(before.members), replay, before.count + added.y.length,
-        before.sum + sum(added.y), before.sumSquares + sumSquares(added.y), steps);
+    TrainingState after = train(before, copies(before.members), replay, before.count + added.y.length,
+        before.sum + TrainingState.sum(added.y), before.sumSquares + TrainingState.sumSquares(added.y), steps);
     state = after;
   }
 
@@ -265,32 +254,32 @@ public final class MlpPerformanceModel implements PerformanceModel {
   public void fit(List<Observation> observations) {
     checkArgument(observations != null && !observations.isEmpty(), "fitting needs at least one observation");
     Examples examples = examples(observations);
-    List<Example> replay = new ArrayList<>();
+    List<TrainingState.Example> replay = new ArrayList<>();
     for (int n = 0; n < examples.y.length; n++) {
-      replay.add(new Example(examples.x[n], examples.y[n]));
+      replay.add(new TrainingState.Example(examples.x[n], examples.y[n]));
     }
     if (replay.size() > config.replayCapacity()) {
       replay = replay.subList(replay.size() - config.replayCapacity(), replay.size());
     }
-    State before = state;
+    TrainingState before = state;
     List<Member> members = copies(before.members);
     for (Member member : members) {
       member.restart();
     }
     int batches = (replay.size() + config.batchSize() - 1) / config.batchSize();
     int steps = (int) Math.min(Integer.MAX_VALUE, (long) config.epochs() * batches);
-    state = train(before, members, replay, examples.y.length, sum(examples.y), sumSquares(examples.y), steps);
+    state = train(before, members, replay, examples.y.length, TrainingState.sum(examples.y), TrainingState.sumSquares(examples.y), steps);
   }
 
-  private State train(State before, List<Member> members, List<Example> replay, long count, double sum,
+  private TrainingState train(TrainingState before, List<Member> members, List<TrainingState.Example> replay, long count, double sum,
       double sumSquares, int steps) {
-    double mean = targetMean(before.priorMean, count, sum);
-    double std = targetStd(before.priorStd, count, sum, sumSquares);
+    double mean = TrainingState.targetMean(before.priorMean, count, sum);
+    double std = TrainingState.targetStd(before.priorStd, count, sum, sumSquares);
     float[][] x = new float[replay.size()][];
     float[] z = new float[replay.size()];
     for (int n = 0; n < x.length; n++) {
-      x[n] = replay.get(n).x;
-      z[n] = (float) ((replay.get(n).y - mean) / std);
+      x[n] = replay.get(n).x();
+      z[n] = (float) ((replay.get(n).y() - mean) / std);
     }
     int training = before.trainings + 1;
     eachInParallel(members, member -> {
@@ -301,13 +290,13 @@ public final class MlpPerformanceModel implements PerformanceModel {
           new SplittableRandom(Seeds.mix(member.seed(), training)));
     });
     requireFinite(members, "training");
-    return new State(members, scorerOf(members), before.priorMean, before.priorStd, before.sourceTasks,
+    return new TrainingState(members, scorerOf(members), before.priorMean, before.priorStd, before.sourceTasks,
         before.sourceObservations, ImmutableList.copyOf(replay), count, sum, sumSquares, training);
   }
 
   @Override
   public Predictions predict(List<RankConfig> candidates) {
-    State current = state;
+    TrainingState current = state;
     int n = candidates.size();
     int inputs = widths[0];
     float[] x = new float[Math.multiplyExact(n, inputs)];
@@ -316,18 +305,14 @@ public final class MlpPerformanceModel implements PerformanceModel {
     IntStream range = IntStream.range(0, (n + chunk - 1) / chunk);
     (n > chunk ? range.parallel() : range).forEach(k -> {
       for (int c = k * chunk; c < Math.min(n, (k + 1) * chunk); c++) {
-        int offset = c * inputs;
-        space.encodeInto(candidates.get(c), x, offset);
-        for (int i = 0; i < inputs; i++) {
-          x[offset + i] = (logRank(x[offset + i]) - inputMean[i]) * inputInverseStd[i];
-        }
+        encoding.encodeInto(candidates.get(c), x, c * inputs);
       }
     });
     int k = config.ensembleSize();
     float[][] z = new float[k][n];
     current.scorer.score(x, n, z);
-    double mean = targetMean(current.priorMean, current.count, current.sum);
-    double std = targetStd(current.priorStd, current.count, current.sum, current.sumSquares);
+    double mean = TrainingState.targetMean(current.priorMean, current.count, current.sum);
+    double std = TrainingState.targetStd(current.priorStd, current.count, current.sum, current.sumSquares);
     double[] predicted = new double[n];
     double[] spread = k > 1 ? new double[n] : null;
     for (int c = 0; c < n; c++) {
@@ -402,7 +387,7 @@ public final class MlpPerformanceModel implements PerformanceModel {
     return members;
   }
 
-  void restore(State restored) {
+  void restore(TrainingState restored) {
     this.state = restored;
   }
 
@@ -433,21 +418,6 @@ public final class MlpPerformanceModel implements PerformanceModel {
     }
   }
 
-  static double targetMean(double priorMean, long count, double sum) {
-    return count >= 1 ? sum / count : priorMean;
-  }
-
-  static double targetStd(double priorStd, long count, double sum, double sumSquares) {
-    if (count >= MIN_OWN_SCALE) {
-      double mean = sum / count;
-      double variance = sumSquares / count - mean * mean;
-      if (variance > 1e-12) {
-        return Math.sqrt(variance);
-      }
-    }
-    return priorStd;
-  }
-
   /** Validated, encoded and normalised inputs with their raw scores. */
   private record Examples(float[][] x, double[] y) {}
 
@@ -460,92 +430,9 @@ public final class MlpPerformanceModel implements PerformanceModel {
       checkArgument(o.succeeded() && Double.isFinite(o.score()),
           "observation %s of task %s has no finite score (%s)", o.config(), o.taskId(), o.score());
       space.validate(o.config());
-      x[n] = normalisedInput(o.config());
+      x[n] = encoding.encode(o.config());
       y[n] = o.score();
     }
     return new Examples(x, y);
-  }
-
-  float[] normalisedInput(RankConfig config) {
-    float[] x = new float[widths[0]];
-    space.encodeInto(config, x, 0);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (logRank(x[i]) - inputMean[i]) * inputInverseStd[i];
-    }
-    return x;
-  }
-
-  /** Ranks act multiplicatively (2 to 4 is as large a step as 6 to 12); rank 0 counts as 1. */
-  private static float logRank(double rank) {
-    return (float) (Math.log(Math.max(rank, 1.0)) / Math.log(2));
-  }
-
-  private static double mean(double[] y) {
-    return sum(y) / y.length;
-  }
-
-  private static double sum(double[] y) {
-    double s = 0;
-    for (double v : y) {
-      s += v;
-    }
-    return s;
-  }
-
-  private static double sumSquares(double[] y) {
-    double s = 0;
-    for (double v : y) {
-      s += v * v;
-    }
-    return s;
-  }
-
-  private static double std(double[] y, double mean) {
-    double s = 0;
-    for (double v : y) {
-      s += (v - mean) * (v - mean);
-    }
-    double std = y.length > 1 ? Math.sqrt(s / y.length) : 0;
-    return std > 1e-12 ? std : 1.0;
-  }
-
-  /** One target observation kept for replay. */
-  record Example(float[] x /* (searched layer) normalised */, double y) {}
-
-  /**
-   * Everything training changes, replaced as a whole. The members are never trained in place once
-   * they are part of a state.
-   */
-  static final class State {
-    final List<Member> members; // (member)
-    final MlpScorer scorer;
-    final double priorMean; // target mean before any target observation
-    final double priorStd; // target scale before MIN_OWN_SCALE target observations
-    final int sourceTasks;
-    final int sourceObservations;
-    final List<Example> replay; // the most recent target observations, oldest first
-    final long count; // target observations ever learned
-    final double sum; // of their scores
-    final double sumSquares;
-    final int trainings; // training calls since the last meta-learning; seeds mini-batch order
-
-    State(List<Member> members, MlpScorer scorer, double priorMean, double priorStd, int sourceTasks,
-        int sourceObservations, List<Example> replay, long count, double sum, double sumSquares, int trainings) {
-      this.members = ImmutableList.copyOf(members);
-      this.scorer = scorer;
-      this.priorMean = priorMean;
-      this.priorStd = priorStd;
-      this.sourceTasks = sourceTasks;
-      this.sourceObservations = sourceObservations;
-      this.replay = ImmutableList.copyOf(replay);
-      this.count = count;
-      this.sum = sum;
-      this.sumSquares = sumSquares;
-      this.trainings = trainings;
-    }
-
-    static State initial(List<Member> members) {
-      return new State(members, scorerOf(members), 0, 1, 0, 0, ImmutableList.of(), 0, 0, 0, 0);
-    }
   }
 }

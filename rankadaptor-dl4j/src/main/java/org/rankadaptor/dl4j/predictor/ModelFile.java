@@ -61,8 +61,8 @@ final class ModelFile {
       double[] replayScores,
       String weightsSha256) {} // of every float entry, name and bytes, in the order written; null in older files
 
-  static void write(Path path, MlpPerformanceModel model, MlpPerformanceModel.State state) throws IOException {
-    List<MlpPerformanceModel.Example> replay = state.replay;
+  static void write(Path path, MlpPerformanceModel model, TrainingState state) throws IOException {
+    List<TrainingState.Example> replay = state.replay;
     int members = state.members.size();
     long[] seeds = new long[members];
     int[] iterations = new int[members];
@@ -88,7 +88,7 @@ final class ModelFile {
     Header header = new Header(FORMAT, model.config(), model.space().describe(), inputs,
         model.widths(), seeds, iterations, state.priorMean, state.priorStd, state.sourceTasks,
         state.sourceObservations, state.count, state.sum, state.sumSquares, state.trainings,
-        replay.stream().mapToDouble(MlpPerformanceModel.Example::y).toArray(), weights.hash().toString());
+        replay.stream().mapToDouble(TrainingState.Example::y).toArray(), weights.hash().toString());
     // Written next to the target and moved over it, so a crash never leaves half a model behind.
     Path temporary = path.resolveSibling(path.getFileName() + ".tmp");
     try (OutputStream file = Files.newOutputStream(temporary); ZipOutputStream zip = new ZipOutputStream(file)) {
@@ -151,9 +151,9 @@ final class ModelFile {
           throw new IOException(path + ": entry replay.inputs.f32 holds the non-finite value " + value);
         }
       }
-      List<MlpPerformanceModel.Example> replay = new ArrayList<>();
+      List<TrainingState.Example> replay = new ArrayList<>();
       for (int n = 0; n < scores.length; n++) {
-        replay.add(new MlpPerformanceModel.Example(
+        replay.add(new TrainingState.Example(
             Arrays.copyOfRange(replayInputs, n * header.inputs(), (n + 1) * header.inputs()), scores[n]));
       }
       if (header.memberSeeds().length != members) {
@@ -176,7 +176,7 @@ final class ModelFile {
         throw new IOException(path + ": the weights' checksum is " + digest + ", model.json says "
             + header.weightsSha256() + "; the file is damaged");
       }
-      model.restore(new MlpPerformanceModel.State(restored, MlpPerformanceModel.scorerOf(restored),
+      model.restore(new TrainingState(restored, MlpPerformanceModel.scorerOf(restored),
           header.priorMean(), header.priorStd(), header.sourceTasks(), header.sourceObservations(), replay,
           header.targetObservations(), header.targetSum(), header.targetSumSquares(), header.trainings()));
       return model;
