@@ -48,7 +48,7 @@ final class Search<M> {
   private final long primarySeed;
   private final Stopwatch clock = Stopwatch.createStarted();
   private final SearchLedger<M> ledger;
-  private final Contenders<M> plan; // null for random search
+  private final ConfirmationPlan<M> plan; // null for random search
   private final List<IterationRecord> trace; // the ledger's, read here for the budget
   private final List<RankConfig> failuresNotTaught = new ArrayList<>(); // primary-seed failures the model lacks
   private int streak;
@@ -71,7 +71,7 @@ final class Search<M> {
     this.primarySeed = spec.recoverySeed();
     this.ledger = new SearchLedger<>(spec);
     this.trace = ledger.trace();
-    this.plan = randomBaseline ? null : new Contenders<>(spec, ledger, model);
+    this.plan = randomBaseline ? null : new ConfirmationPlan<>(spec, ledger, model);
   }
 
   SearchResult run() {
@@ -147,7 +147,7 @@ final class Search<M> {
       }
       Predictions predictions = model.predict(candidates);
       StoppingRule.Context context =
-          new StoppingRule.Context(last, noise(), plan.incumbentPredicted(), predictions);
+          new StoppingRule.Context(last, ledger.noise(), plan.incumbentPredicted(), predictions);
       Optional<String> holds = spec.stoppingRule().holds(context);
       streak = holds.isPresent() ? streak + 1 : 0;
       if (streak >= spec.stoppingRule().patience()) {
@@ -227,7 +227,7 @@ final class Search<M> {
    * these fine-tunes usually count towards the confirmation stage too.
    */
   private void replicateForNoise() {
-    if (!spec.stoppingRule().needsNoise() || noise().isPresent() || spec.replicateSeeds().isEmpty()) {
+    if (!spec.stoppingRule().needsNoise() || ledger.noise().isPresent() || spec.replicateSeeds().isEmpty()) {
       return;
     }
     List<RankConfig> pair = new ArrayList<>();
@@ -279,14 +279,6 @@ final class Search<M> {
     log.info("confirmation: {}", confirmation.reason());
     return confirmation;
   }
-
-
-
-
-  private OptionalDouble noise() {
-    return ledger.noise();
-  }
-
 
   /** The iteration's candidates: a seeded sample (or the whole space when small), unevaluated, distinct. */
   private List<RankConfig> candidates(SplittableRandom random, int count) {
@@ -433,7 +425,7 @@ final class Search<M> {
     Provenance provenance = new Provenance(spec.seed(), spec.runner().fingerprint(), spec.evaluator().fingerprint(),
         settings);
     SearchResult result = new SearchResult(best, bestObservation, trace, reason, explanation, ledger.newEvaluations(),
-        clock.elapsed(), provenance, confirmation, randomBaseline ? OptionalDouble.empty() : noise());
+        clock.elapsed(), provenance, confirmation, randomBaseline ? OptionalDouble.empty() : ledger.noise());
     log.info("search on {} finished ({}): best {} with {} after {} fine-tunes ({} new)",
         taskId, reason, best, result.bestScore(), trace.size(), ledger.newEvaluations());
     for (SearchListener listener : spec.listeners()) {

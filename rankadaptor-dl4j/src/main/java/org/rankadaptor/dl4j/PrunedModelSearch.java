@@ -106,7 +106,7 @@ public final class PrunedModelSearch {
 
   private final LlamaModel model;
   private final CachingRecoveryRunner runner;
-  private final Optional<RecoveryProvenance> recoveryProvenance; // empty: the runner does not describe itself
+  private final RecoveryRunner<RecoveredModel> recoveryRunner; // as given, for its provenance
   private final Evaluator<RecoveredModel> target;
   private final List<Evaluator<RecoveredModel>> sources;
   private final RankSpace space;
@@ -131,7 +131,7 @@ public final class PrunedModelSearch {
   private PrunedModelSearch(Builder b) {
     this.model = b.model;
     this.runner = new CachingRecoveryRunner(b.runner);
-    this.recoveryProvenance = RecoveryProvenance.of(b.runner);
+    this.recoveryRunner = b.runner;
     this.target = b.target;
     this.sources = List.copyOf(b.sources);
     this.space = b.space != null ? b.space : RankSpace.builder(model.config().nLayers()).build();
@@ -281,7 +281,8 @@ public final class PrunedModelSearch {
     return new RunProvenance(search.provenance(), target.taskId(), target.fingerprint(), sourcePrints,
         comparisons.heldOutTasks(), comparisons.defaultHeldOutSeeds(),
         sourceConfigs.stream().map(RankConfig::format).toList(), sourceObservations, recoverySeed,
-        recoveryProvenance.orElse(null), PredictorProvenance.of(performanceModel), measurements.recoveries(),
+        // Asked only now: a runner's provenance hashes the model's weights, which build() should not.
+        RecoveryProvenance.of(recoveryRunner).orElse(null), PredictorProvenance.of(performanceModel), measurements.recoveries(),
         store.path().map(Path::toString).orElse("(in memory)"), EnvironmentProvenance.current(),
         pruningReportJson == null ? null : JSON.readTree(pruningReportJson), settings);
   }

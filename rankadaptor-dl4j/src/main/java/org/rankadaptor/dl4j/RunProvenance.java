@@ -66,8 +66,14 @@ public record RunProvenance(
     heldOut = ImmutableMap.copyOf(heldOut);
     heldOutRecoverySeeds = List.copyOf(heldOutRecoverySeeds);
     sourceConfigurations = List.copyOf(sourceConfigurations);
-    pruning = pruning == null ? NullNode.getInstance() : pruning;
+    pruning = pruning == null ? NullNode.getInstance() : pruning.deepCopy();
     settings = ImmutableMap.copyOf(settings);
+  }
+
+  /** The pruning report, a copy: a JSON tree is mutable, and this record is not. */
+  @Override
+  public JsonNode pruning() {
+    return pruning.deepCopy();
   }
 
   /**

@@ -13,15 +13,15 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.rankadaptor.dl4j.io.LoraTarget;
-import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.rankadaptor.dl4j.io.FileFormatException;
 import org.rankadaptor.dl4j.io.HfLlamaConfig;
 import org.rankadaptor.dl4j.io.Llama2cCheckpoint;
+import org.rankadaptor.dl4j.io.LoraTarget;
 import org.rankadaptor.dl4j.io.SafetensorsDType;
 import org.rankadaptor.dl4j.io.SafetensorsSource;
 import org.rankadaptor.dl4j.io.SafetensorsTensorInfo;
 import org.rankadaptor.dl4j.io.SafetensorsWriter;
+import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -25,7 +25,8 @@ import org.rankadaptor.dl4j.runtime.Nd4jRuntime;
  * <p>Beside it: the package-private {@code Backward}, the explicit backward pass behind {@link
  * #loraGradients} (LoRA adapters, base weights frozen, for recovery training) and {@link
  * #fullWeightGradients} (every base weight, for pruning's importance estimates); {@link LlamaGenerator},
- * generation with a KV cache and a {@code Sampler}; {@link LlamaCheckpoints}, loading and saving. Sequences in a batch are padded on the right;
+ * generation with a KV cache and a {@code Sampler}; {@link LlamaCheckpoints}, loading and saving.
+ * Sequences in a batch are padded on the right;
  * position {@code t} of every sequence has RoPE angle {@code t}. Every computation follows the weights'
  * data type (float32 in use, float64 for gradient checks). Instances are immutable; calls are not
  * synchronised with each other but share no mutable state.

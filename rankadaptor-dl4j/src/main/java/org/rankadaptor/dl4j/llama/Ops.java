@@ -12,7 +12,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * against finite differences alone. Activations are 2-D {@code [rows, features]} with rows ordered
  * (batch, position); attention reshapes them into one {@code [batch * kvHeads, group * T, headDim]}
  * tensor per operand so every head goes through a single batched matmul.
-
  *
  * <p>The loops themselves live apart, in {@link Kernels} (fused host loops) and {@link NdOps} (ND4J
  * operations for other backends).

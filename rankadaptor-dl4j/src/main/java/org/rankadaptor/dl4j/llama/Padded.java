@@ -49,17 +49,17 @@ record Padded(int batch, int t, int[] ids, int[] lengths) {
   }
 
   /** Target of row (b, t): token t+1 when it exists and is masked in, else -1. */
-  int[] rowTargets(LlamaBatch batch) {
-    if (batch.targetCount() == 0) {
+  int[] rowTargets(LlamaBatch source) {
+    if (source.targetCount() == 0) {
       throw new IllegalArgumentException("the batch has no target tokens");
     }
     int[] targets = new int[rows()];
     Arrays.fill(targets, -1);
-    for (int b = 0; b < this.batch; b++) {
-      int[] seq = batch.sequences()[b];
-      for (int t = 0; t + 1 < seq.length; t++) {
-        if (batch.targetMask()[b][t + 1]) {
-          targets[b * this.t + t] = seq[t + 1];
+    for (int b = 0; b < batch; b++) {
+      int[] seq = source.sequences()[b];
+      for (int i = 0; i + 1 < seq.length; i++) {
+        if (source.targetMask()[b][i + 1]) {
+          targets[b * t + i] = seq[i + 1];
         }
       }
     }

@@ -28,11 +28,6 @@ final class InputEncoding {
     }
   }
 
-  /** Inputs per configuration: one per searched layer. */
-  int width() {
-    return mean.length;
-  }
-
   /** The configuration's normalised input, a new array. */
   float[] encode(RankConfig config) {
     float[] x = new float[mean.length];

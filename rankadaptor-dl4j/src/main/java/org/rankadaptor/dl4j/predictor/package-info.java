@@ -11,7 +11,9 @@
  *
  * <p>Package-private: {@code Member} (one network of the ensemble, a DL4J {@code MultiLayerNetwork} as
  * the model of record), {@code MlpTrainer} (DL4J's Adam step in plain arrays, far faster than
- * {@code fit}), {@code Bootstrap} (the ensemble's resampling), {@code ModelFile} (the saved form) and the
+ * {@code fit}), {@code Bootstrap} (the ensemble's resampling), {@code TrainingState} (what training changes, with
+ * the target scale), {@code InputEncoding} (ranks to standardised log-ranks), {@code ModelFile} (the
+ * saved form) and the
  * scoring kernels behind {@code Kernel}: {@code ScalarKernel} here, and {@code VectorKernel}, on the Vector
  * API, in the incubator source folder, chosen in one place by {@code MlpScorer}.
  *

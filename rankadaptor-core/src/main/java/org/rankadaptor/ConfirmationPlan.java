@@ -13,13 +13,13 @@ import java.util.List;
  * <p>Apart from {@link Search} because the search asks these questions at every step (the stopping rule,
  * the noise replicates, the budget, the final stage) and they only read its state.
  */
-final class Contenders<M> {
+final class ConfirmationPlan<M> {
   private final SearchSpec<M> spec;
   private final SearchLedger<M> ledger;
   private final PerformanceModel model;
   private final long primarySeed;
 
-  Contenders(SearchSpec<M> spec, SearchLedger<M> ledger, PerformanceModel model) {
+  ConfirmationPlan(SearchSpec<M> spec, SearchLedger<M> ledger, PerformanceModel model) {
     this.spec = spec;
     this.ledger = ledger;
     this.model = model;
