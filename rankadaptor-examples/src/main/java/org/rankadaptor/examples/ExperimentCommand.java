@@ -261,14 +261,25 @@ final class ExperimentCommand implements Callable<Integer> {
         String.join(" ", spec.commandLine().getParseResult().originalArgs()), seed, seeds, zeroShotSeeds, evaluations,
         sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, bed.recovery,
         bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),
-        Map.of("model", bed.modelFile, "tokenizer", bed.tokenizerFile, "stories", bed.storiesFile,
-            "wikitext", wikitextFile, "alpaca", alpacaFile, "tasks", tasksDir)),
+        inputs(bed, wikitextFile, alpacaFile, tasksDir)),
         bed.original.config(), unpruned, runs);
     Path written = report.write(outputDir);
     out.println(report.summary());
     out.printf(Locale.ROOT, "report written to %s%n", written);
     out.flush();
     return 0;
+  }
+
+  /** The report's inputs in a fixed order (Map.of's order changes from one JVM to the next). */
+  private static Map<String, Path> inputs(StoriesTestBed bed, Path wikitext, Path alpaca, Path tasks) {
+    Map<String, Path> files = new LinkedHashMap<>();
+    files.put("model", bed.modelFile);
+    files.put("tokenizer", bed.tokenizerFile);
+    files.put("stories", bed.storiesFile);
+    files.put("wikitext", wikitext);
+    files.put("alpaca", alpaca);
+    files.put("tasks", tasks);
+    return files;
   }
 
   private SettingRun runSetting(PruningSetting setting, StoriesTestBed bed, List<Evaluator<RecoveredModel>> sources,

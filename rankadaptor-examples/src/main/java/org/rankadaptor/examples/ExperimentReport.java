@@ -169,7 +169,8 @@ final class ExperimentReport {
   ExperimentReport(Setup setup, LlamaConfig original, Map<String, Evaluation> unpruned, List<SettingRun> runs) {
     this.setup = Objects.requireNonNull(setup, "setup");
     this.original = Objects.requireNonNull(original, "original");
-    this.unpruned = Map.copyOf(unpruned);
+    // Insertion order, not Map.copyOf's per-JVM order: the JSON and the findings' sums come out the same every run.
+    this.unpruned = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(unpruned));
     this.runs = List.copyOf(runs);
   }
 
