@@ -36,8 +36,6 @@ import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.TrainingLog;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
-import org.rankadaptor.examples.ExperimentReport.SettingRun;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -257,7 +255,7 @@ final class ExperimentCommand implements Callable<Integer> {
       runs.add(runSetting(setting, bed, sources, zeroShot, seeds, zeroShotSeedValues, err));
     }
 
-    ExperimentReport report = new ExperimentReport(new ExperimentReport.Setup(bed.describe(),
+    ExperimentReport report = new ExperimentReport(new ExperimentSetup(bed.describe(),
         String.join(" ", spec.commandLine().getParseResult().originalArgs()), seed, seeds, zeroShotSeeds, evaluations,
         sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, bed.recovery,
         bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),

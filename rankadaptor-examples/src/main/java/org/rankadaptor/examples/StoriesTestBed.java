@@ -38,7 +38,6 @@ import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 import org.rankadaptor.examples.pretrain.DeepStoriesModel;
 
 /**
@@ -153,13 +152,13 @@ final class StoriesTestBed {
   }
 
   /** The unpruned model, for a report. */
-  ExperimentReport.TestModel describe() {
+  ExperimentSetup.TestModel describe() {
     boolean deep = modelName == TestBedOptions.ModelName.deep;
     String description = deep
         ? "the deep test model, pretrained by the project on stories sampled from stories260K (`rankadaptor "
             + "pretrain`; `" + modelFile.getFileName() + "`)"
         : "stories260K (llama2.c)";
-    return new ExperimentReport.TestModel(deep ? "the deep test model" : "stories260K", description, firstLayer,
+    return new ExperimentSetup.TestModel(deep ? "the deep test model" : "stories260K", description, firstLayer,
         lastLayer);
   }
 

@@ -33,7 +33,6 @@ import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.replay.RecoveryTable;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
