@@ -33,14 +33,7 @@ import org.rankadaptor.dl4j.eval.PerplexityEvaluator;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
-import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
-import org.rankadaptor.dl4j.prune.CalibrationSet;
-import org.rankadaptor.dl4j.prune.GroupReduction;
-import org.rankadaptor.dl4j.prune.Importance;
-import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
-import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
@@ -183,41 +176,28 @@ final class DemoCommand implements Callable<Integer> {
     int n = original.config().nLayers();
     status(err, "width pruning " + ratio + " of the parameters in layers " + FIRST_PRUNED + ".." + LAST_PRUNED
         + " (first-order Taylor importance)");
-    CalibrationSet calibration = CalibrationSet.builder(recoveryText, tok)
-        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seedOption.seed).build();
-    WidthPruningResult pruning = WidthPruner.prune(original, calibration,
-        new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, FIRST_PRUNED, LAST_PRUNED, ratio, seedOption.seed));
+    WidthPruningResult pruning = SearchPipeline.widthPrune(original, recoveryText, tok, FIRST_PRUNED, LAST_PRUNED, ratio,
+        seedOption.seed, false);
     LlamaModel pruned = pruning.model();
 
     RankSpace space = RankSpace.builder(n).candidates(2, 4, 6, 8, 10, 12)
         .searchLayers(FIRST_PRUNED, LAST_PRUNED).build();
-    LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(recovery)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+    LoraRecoveryRunner runner = SearchPipeline.runner(pruned, split, recovery, new SearchConsole.Progress(err));
     Evaluator<RecoveredModel> target = perplexity(Domain.PETS, targetText, tok);
-    MlpConfig mlp = MlpConfig.paper();
     int budget = searchOptions.evaluations;
     ObservationStore store = outputDir != null
         ? ObservationStore.open(outputDir.resolve("observations.jsonl"))
         : ObservationStore.inMemory();
     PrunedSearchResult result;
     try (store) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, target)
-          .space(space)
-          .sourceConfigurations(searchOptions.sourceConfigs)
-          .store(store)
-          .seed(seedOption.seed)
-          .maxEvaluations(budget)
-          .performanceModel(new MlpPerformanceModel(space, mlp.withSeed(seedOption.seed)
-              .withMeta(searchOptions.metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())))
-          .listener(new SearchConsole.SearchProgress(err))
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, target, space, searchOptions,
+              seedOption.seed, SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations), store,
+              recovery, err)
           .pruningReport(pruning.report().toJson())
           .setting("model", prepared.folder().toString())
           .setting("modelFingerprint", prepared.fingerprint())
           .setting("recoveryDataFingerprint", data.fingerprint())
           .setting("prune", "width " + ratio + " of layers " + FIRST_PRUNED + ".." + LAST_PRUNED);
-      recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       List<Domain> sources = new ArrayList<>();
       for (Domain d : Domain.values()) {
         if (d != Domain.PETS && sources.size() < sourceTasks) {

@@ -17,9 +17,7 @@ import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
-import org.rankadaptor.Provenance;
 import org.rankadaptor.RankAdaptorException;
-import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
@@ -28,14 +26,10 @@ import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
-import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.dl4j.recover.TrainingLog;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -247,6 +241,11 @@ final class ExperimentCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** RankAdaptor's (and the paper's protocol's) performance model. */
+  private MlpPerformanceModel mlp(RankSpace space) {
+    return SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations);
+  }
+
   /** The report's inputs in a fixed order (Map.of's order changes from one JVM to the next). */
   private static Map<String, Path> inputs(StoriesTestBed bed, Path wikitext, Path alpaca, Path tasks) {
     Map<String, Path> files = new LinkedHashMap<>();
@@ -266,31 +265,21 @@ final class ExperimentCommand implements Callable<Integer> {
     StoriesTestBed.Pruned pruned = bed.prune(setting, err);
     RankSpace rankSpace = pruned.withUniformBudget(bed.recovery);
     LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
-    MlpConfig mlp = MlpConfig.paper();
     Path folder = output.outputDir.resolve(setting.name());
     PrunedSearchResult result;
     double computeSeconds;
     try (ObservationStore store = ObservationStore.open(folder.resolve("observations.jsonl"))) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned.model(), runner, bed.target)
-          .space(rankSpace)
-          .sourceConfigurations(searchOptions.sourceConfigs)
-          .store(store)
-          .seed(seedOption.seed)
-          .maxEvaluations(searchOptions.evaluations)
-          .performanceModel(new MlpPerformanceModel(rankSpace, mlp.withSeed(seedOption.seed)
-              .withMeta(searchOptions.metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())))
-          .paperProtocol(new MlpPerformanceModel(rankSpace, mlp.withSeed(seedOption.seed)
-              .withMeta(searchOptions.metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())), convergence)
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned.model(), runner, bed.target, rankSpace,
+              searchOptions, seedOption.seed, mlp(rankSpace), store, bed.recovery, err)
+          .paperProtocol(mlp(rankSpace), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)
           .adaLora(bed.adaLoraRunners(pruned.model(), adaLoraLearningRateScales, err))
           .heldOutSeeds(seeds)
-          .listener(new SearchConsole.SearchProgress(err))
           .outputFolder(folder)
           .pruningReport(pruned.reportJson())
           .setting("setting", setting.name())
           .setting("recoveryDataFingerprint", bed.split.train().fingerprint());
-      bed.recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       sources.forEach(search::source);
       search.heldOut(bed.test);
       zeroShot.forEach(e -> search.heldOut(e, zeroShotSeedValues));

@@ -29,8 +29,6 @@ import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
-import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.AdaLoraSettings;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
@@ -327,24 +325,16 @@ final class RunCommand implements Callable<Integer> {
       return 0;
     }
     LoraRecoveryRunner runner = prepared.runner(new SearchConsole.Progress(err));
-    MlpConfig paperMlp = MlpConfig.paper();
     PerformanceModel performance = predictor == Predictor.ridge
         ? new BayesianRidgeModel(rankSpace)
-        : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seedOption.seed)
-            .withMeta(searchOptions.metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
+        : SearchPipeline.metaLearnedMlp(rankSpace, seedOption.seed, searchOptions.metaIterations);
     try (ObservationStore observations = ObservationStore.open(storeFile);
         EvaluationExecutor executor = executor(pipeline)) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
-          .space(rankSpace)
-          .sourceConfigurations(searchOptions.sourceConfigs)
-          .store(observations)
-          .seed(seedOption.seed)
-          .maxEvaluations(searchOptions.evaluations)
-          .performanceModel(performance)
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, targetEvaluator, rankSpace, searchOptions,
+              seedOption.seed, performance, observations, settings, err)
           .searchOptions(o -> (protocol.equals("paper") ? o.paperProtocol() : o).batchSize(parallel).executor(executor))
           .outputFolder(output.outputDir)
           .saveMergedModel(merge)
-          .listener(new SearchConsole.SearchProgress(err))
           .setting("model", model.toAbsolutePath().toString())
           .setting("recoveryData", recoveryData.toAbsolutePath().toString())
           .setting("recoveryDataFingerprint", data.fingerprint())
@@ -353,7 +343,6 @@ final class RunCommand implements Callable<Integer> {
           .setting("protocol", protocol)
           .setting("parallel", Integer.toString(parallel))
           .setting("target", target.toString());
-      settings.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       if (report != null) {
         search.pruningReport(report);
       }

@@ -109,12 +109,7 @@ record RunPipeline(String model, String tokenizer, RunCommand.Prune prune, doubl
 
     /** The LoRA runner of the search. */
     LoraRecoveryRunner runner(RecoveryListener... listeners) {
-      LoraRecoveryRunner.Builder b = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-          .settings(settings);
-      for (RecoveryListener listener : listeners) {
-        b.listener(listener);
-      }
-      return b.build();
+      return SearchPipeline.runner(pruned, split, settings, listeners);
     }
 
     /** Closes the tokenizer where it holds native memory. */
