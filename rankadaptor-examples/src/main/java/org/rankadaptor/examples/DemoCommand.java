@@ -33,6 +33,7 @@ import org.rankadaptor.dl4j.eval.PerplexityEvaluator;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
+import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
@@ -94,9 +95,7 @@ final class DemoCommand implements Callable<Integer> {
       description = "Folder for result.json, provenance.json, the adapters and the observation store (default: none).")
   Path outputDir;
 
-  @Option(names = "--cache", paramLabel = "DIR",
-      description = "Where the pretrained demo model is kept (default: ~/.cache/rankadaptor).")
-  Path cache;
+  @CommandLine.Mixin SharedOptions.Cache cache = new SharedOptions.Cache();
 
   @Option(names = "--source-tasks", defaultValue = "3",
       description = "Source tasks for meta-learning: generated domains, at most 3 (default: ${DEFAULT-VALUE}).")
@@ -139,7 +138,8 @@ final class DemoCommand implements Callable<Integer> {
     if (sourceTasks < 0 || sourceTasks > Domain.values().length - 1 && !synthetic) {
       throw usage("--source-tasks must be in 0.." + (Domain.values().length - 1) + ", got " + sourceTasks);
     }
-    if (searchOptions.sourceConfigs < 1 || pretrainSteps < 1 || searchOptions.steps < 1 || searchOptions.metaIterations < 1) {
+    if (searchOptions.sourceConfigs < 1 || pretrainSteps < 1 || searchOptions.steps < 1
+        || searchOptions.metaIterations < 1) {
       throw usage("--source-configs, --meta-iterations, --pretrain-steps and --steps must be at least 1");
     }
     if (!(ratio > 0 && ratio < 1)) {
@@ -159,7 +159,7 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
     WordTokenizer tok = WordTokenizer.forDemoCorpus();
-    Path cacheRoot = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "rankadaptor");
+    Path cacheRoot = cache.root();
     DemoModel.Settings modelSettings = DemoModel.Settings.defaults(seedOption.seed).withSteps(pretrainSteps);
     status(err, "preparing the demo model (" + modelSettings + ")");
     DemoModel.Prepared prepared = DemoModel.obtain(cacheRoot, modelSettings, tok);
@@ -176,8 +176,8 @@ final class DemoCommand implements Callable<Integer> {
     int n = original.config().nLayers();
     status(err, "width pruning " + ratio + " of the parameters in layers " + FIRST_PRUNED + ".." + LAST_PRUNED
         + " (first-order Taylor importance)");
-    WidthPruningResult pruning = SearchPipeline.widthPrune(original, recoveryText, tok, FIRST_PRUNED, LAST_PRUNED, ratio,
-        seedOption.seed, false);
+    WidthPruningResult pruning = SearchPipeline.widthPrune(original, recoveryText, tok, FIRST_PRUNED, LAST_PRUNED,
+        ratio, seedOption.seed, false);
     LlamaModel pruned = pruning.model();
 
     RankSpace space = RankSpace.builder(n).candidates(2, 4, 6, 8, 10, 12)
@@ -190,9 +190,9 @@ final class DemoCommand implements Callable<Integer> {
         : ObservationStore.inMemory();
     PrunedSearchResult result;
     try (store) {
+      MlpPerformanceModel mlp = SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations);
       PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, target, space, searchOptions,
-              seedOption.seed, SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations), store,
-              recovery, err)
+              seedOption.seed, mlp, store, recovery, err)
           .pruningReport(pruning.report().toJson())
           .setting("model", prepared.folder().toString())
           .setting("modelFingerprint", prepared.fingerprint())

@@ -150,8 +150,10 @@ final class ExperimentCommand implements Callable<Integer> {
       out.add(setting);
     }
     for (String[] positive : new String[][] {
-        {"--evaluations", Integer.toString(searchOptions.evaluations)}, {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
-        {"--meta-iterations", Integer.toString(searchOptions.metaIterations)}, {"--steps", Integer.toString(searchOptions.steps)},
+        {"--evaluations", Integer.toString(searchOptions.evaluations)},
+        {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
+        {"--meta-iterations", Integer.toString(searchOptions.metaIterations)},
+        {"--steps", Integer.toString(searchOptions.steps)},
         {"--seeds", Integer.toString(heldOutSeeds)}, {"--zero-shot-seeds", Integer.toString(zeroShotSeeds)}}) {
       if (Integer.parseInt(positive[1]) < 1) {
         throw usage(positive[0] + " must be at least 1, got " + positive[1]);
@@ -190,7 +192,8 @@ final class ExperimentCommand implements Callable<Integer> {
     Instant started = Instant.now();
     Files.createDirectories(output.outputDir);
 
-    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, searchOptions.steps, generatedStories, seedOption.seed, err);
+    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, searchOptions.steps,
+        generatedStories, seedOption.seed, err);
     Path wikitextFile = dataOption.data.resolve("text/wikitext2/wiki.test.raw");
     Path alpacaFile = dataOption.data.resolve("text/alpaca/alpaca_data_1k.json");
     Path tasksDir = dataOption.data.resolve("tasks/llm_adapters_format");
@@ -207,7 +210,8 @@ final class ExperimentCommand implements Callable<Integer> {
     List<Evaluator<RecoveredModel>> zeroShot = new ArrayList<>();
     Map<String, Double> chance = new LinkedHashMap<>();
     for (Map.Entry<ZeroShotTask, List<MultipleChoiceItem>> task : TaskLoaders.llmAdaptersSuite(tasksDir).entrySet()) {
-      var evaluator = RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), bed.tokenizer, evalItems, seedOption.seed);
+      var evaluator =
+          RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), bed.tokenizer, evalItems, seedOption.seed);
       zeroShot.add(evaluator);
       chance.put(evaluator.taskId(),
           evaluator.items().stream().mapToDouble(i -> 1.0 / i.numOptions()).average().orElse(Double.NaN));
@@ -229,8 +233,9 @@ final class ExperimentCommand implements Callable<Integer> {
     }
 
     ExperimentReport report = new ExperimentReport(new ExperimentSetup(bed.describe(),
-        String.join(" ", spec.commandLine().getParseResult().originalArgs()), seedOption.seed, seeds, zeroShotSeeds, searchOptions.evaluations,
-        searchOptions.sourceConfigs, searchOptions.metaIterations, convergence, searchOptions.steps, evalItems, generatedStories, bed.recovery,
+        String.join(" ", spec.commandLine().getParseResult().originalArgs()), seedOption.seed, seeds, zeroShotSeeds,
+        searchOptions.evaluations, searchOptions.sourceConfigs, searchOptions.metaIterations, convergence,
+        searchOptions.steps, evalItems, generatedStories, bed.recovery,
         bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),
         inputs(bed, wikitextFile, alpacaFile, tasksDir)),
         bed.original.config(), unpruned, runs);

@@ -20,8 +20,9 @@ record MachineInfo(String cpuModel, int hardwareThreads, String javaVersion, Str
 
   /** This machine. */
   static MachineInfo detect() {
-    return new MachineInfo(detectCpuModel(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-        System.getProperty("os.name"), System.getProperty("os.arch"), Nd4jRuntime.report().toString());
+    return new MachineInfo(detectCpuModel(), Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"), System.getProperty("os.name"), System.getProperty("os.arch"),
+        Nd4jRuntime.report().toString());
   }
 
   /** The processor's model name from {@code /proc/cpuinfo}, or the architecture elsewhere. */

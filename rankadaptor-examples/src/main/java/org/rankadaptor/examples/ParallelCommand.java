@@ -56,7 +56,8 @@ final class ParallelCommand implements Callable<Integer> {
       description = "width:SHARE, width-global:SHARE or depth:BLOCKS (default: ${DEFAULT-VALUE}).")
   String setting;
 
-  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS, description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
+      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(names = "--evaluations", defaultValue = "12", description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
@@ -97,7 +98,8 @@ final class ParallelCommand implements Callable<Integer> {
     System.setProperty(Nd4jRuntime.THREADS_PROPERTY, System.getProperty(Nd4jRuntime.THREADS_PROPERTY, "1"));
     try {
       Files.createDirectories(output.outputDir);
-      StoriesSetup setup = new StoriesSetup(dataOption.data.toAbsolutePath().toString(), output.outputDir.toAbsolutePath().toString(),
+      StoriesSetup setup = new StoriesSetup(dataOption.data.toAbsolutePath().toString(),
+          output.outputDir.toAbsolutePath().toString(),
           setting, steps, 0, seedOption.seed);
       StoriesSetup.Prepared prepared = setup.prepare(err);
       FineTuneSetup.Built<RecoveredModel> here = prepared.built(new PrintWriter(java.io.Writer.nullWriter()));

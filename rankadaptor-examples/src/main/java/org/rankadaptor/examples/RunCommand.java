@@ -210,9 +210,11 @@ final class RunCommand implements Callable<Integer> {
       throw usage(e.getMessage());
     }
     for (String[] positive : new String[][] {
-        {"--evaluations", Integer.toString(searchOptions.evaluations)}, {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
+        {"--evaluations", Integer.toString(searchOptions.evaluations)},
+        {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
         {"--calibration-samples", Integer.toString(calibrationSamples)}, {"--validation", Integer.toString(validation)},
-        {"--eval-items", Integer.toString(evalItems)}, {"--meta-iterations", Integer.toString(searchOptions.metaIterations)}}) {
+        {"--eval-items", Integer.toString(evalItems)},
+        {"--meta-iterations", Integer.toString(searchOptions.metaIterations)}}) {
       if (Integer.parseInt(positive[1]) < 1) {
         throw usage(positive[0] + " must be at least 1, got " + positive[1]);
       }
@@ -301,7 +303,8 @@ final class RunCommand implements Callable<Integer> {
     return new RunPipeline(model.toAbsolutePath().toString(), tokenizer == null ? null : tokenizer.toAbsolutePath()
         .toString(), prune, ratio, layers, importance, calibrationSamples, recoveryData.toAbsolutePath().toString(),
         validation, target.zeroShot().map(t -> t.id()).orElse(TaskSpec.PERPLEXITY) + ":"
-            + target.file().toAbsolutePath(), keepLineEndings, recoveryPreset, searchOptions.steps, evalTokens, evalItems, seedOption.seed,
+            + target.file().toAbsolutePath(), keepLineEndings, recoveryPreset, searchOptions.steps, evalTokens, evalItems,
+        seedOption.seed,
         Arrays.stream(ranks).boxed().toList());
   }
 
@@ -318,7 +321,8 @@ final class RunCommand implements Callable<Integer> {
     Path storeFile = store != null ? store : output.outputDir.resolve("observations.jsonl");
     if (method == Method.adalora) {
       try (ObservationStore observations = ObservationStore.open(storeFile)) {
-        AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations, seedOption.seed,
+        AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations,
+            seedOption.seed,
             output.outputDir, merge, Map.of("model", model.toAbsolutePath().toString(), "prune", prune.name(),
                 "target", target.toString(), "recoveryDataFingerprint", data.fingerprint()), out, err);
       }
@@ -330,8 +334,8 @@ final class RunCommand implements Callable<Integer> {
         : SearchPipeline.metaLearnedMlp(rankSpace, seedOption.seed, searchOptions.metaIterations);
     try (ObservationStore observations = ObservationStore.open(storeFile);
         EvaluationExecutor executor = executor(pipeline)) {
-      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, targetEvaluator, rankSpace, searchOptions,
-              seedOption.seed, performance, observations, settings, err)
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, targetEvaluator, rankSpace,
+              searchOptions, seedOption.seed, performance, observations, settings, err)
           .searchOptions(o -> (protocol.equals("paper") ? o.paperProtocol() : o).batchSize(parallel).executor(executor))
           .outputFolder(output.outputDir)
           .saveMergedModel(merge)

@@ -25,6 +25,18 @@ final class SharedOptions {
     Path outputDir;
   }
 
+  /** {@code --cache}: where the models the project pretrains (the demo's, the deep test model) are kept. */
+  static final class Cache {
+    @Option(names = "--cache", paramLabel = "DIR",
+        description = "Where the models the project pretrains are kept (default: ~/.cache/rankadaptor).")
+    Path cache;
+
+    /** The cache folder: {@code --cache}, or {@code ~/.cache/rankadaptor}. */
+    Path root() {
+      return cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "rankadaptor");
+    }
+  }
+
   /** {@code --seed}: the seed of every random choice. */
   static final class Seed {
     @Option(names = "--seed", defaultValue = CommandDefaults.SEED,

@@ -88,7 +88,8 @@ final class TableCommand implements Callable<Integer> {
       description = "Recovery seeds per configuration: SEED, SEED+1, ... (default: ${DEFAULT-VALUE}).")
   int seeds;
 
-  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS, description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
+      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(names = "--generated-stories", defaultValue = CommandDefaults.GENERATED_STORIES,
