@@ -2,6 +2,7 @@ package org.rankadaptor.examples;
 
 import java.nio.file.Path;
 import org.rankadaptor.examples.pretrain.DeepStoriesModel;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The deep test model's options, shared by the commands that build or use it. */
@@ -10,9 +11,7 @@ final class DeepModelOptions {
   /** The deep model is one model whatever seed an experiment runs with. */
   static final long DEEP_MODEL_SEED = 42;
 
-  @Option(names = "--cache", paramLabel = "DIR",
-      description = "Where the pretrained deep model is kept (default: ~/.cache/rankadaptor).")
-  Path cache;
+  @Mixin SharedOptions.Cache cache = new SharedOptions.Cache();
 
   @Option(names = "--deep-layers", defaultValue = "12", paramLabel = "N",
       description = "Layers of the deep model (default: ${DEFAULT-VALUE}).")
@@ -27,7 +26,7 @@ final class DeepModelOptions {
   int stories = 4000;
 
   Path cacheRoot() {
-    return cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "rankadaptor");
+    return cache.root();
   }
 
   /** The deep model's settings: the default's, with these layers, steps and stories. */

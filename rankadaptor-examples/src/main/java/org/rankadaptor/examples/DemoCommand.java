@@ -34,14 +34,8 @@ import org.rankadaptor.dl4j.eval.PerplexityEvaluator;
 import org.rankadaptor.dl4j.llama.LlamaConfig;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
-import org.rankadaptor.dl4j.prune.CalibrationSet;
-import org.rankadaptor.dl4j.prune.GroupReduction;
-import org.rankadaptor.dl4j.prune.Importance;
-import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
-import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
@@ -72,7 +66,8 @@ import picocli.CommandLine.Option;
         "searches their LoRA ranks with real recoveries after meta-learning on other story domains, and compares",
         "the chosen ranks with no recovery and uniform rank 8 on held-out text of the target domain.",
         "With --synthetic: the core search on a synthetic objective (the paper's 32-layer space), against",
-        "random search and uniform rank 8; no model involved."})
+        "random search and uniform rank 8 (30 evaluations per strategy unless --evaluations is given); no model",
+        "involved."})
 final class DemoCommand implements Callable<Integer> {
 
   /** Layers of the demo model whose width is pruned and whose ranks are searched. */
@@ -87,43 +82,29 @@ final class DemoCommand implements Callable<Integer> {
   private static final long RECOVERY_TEXT_SALT = 21;
 
   private static final long TARGET_TEXT_SALT = 22;
+
+  /** Evaluations per strategy of the synthetic demonstration, unless --evaluations says otherwise. */
+  private static final int SYNTHETIC_EVALUATIONS = 30;
   private static final long SOURCE_TEXT_SALT = 23;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--evaluations",
-      description = "Budget of target fine-tunes, replicates included (default: 8; with --synthetic 30 per strategy).")
-  Integer evaluations;
+  @CommandLine.Mixin SharedOptions.Search searchOptions = new SharedOptions.Search(CommandDefaults.DEMO);
+  @CommandLine.Mixin SharedOptions.Seed seedOption = new SharedOptions.Seed();
 
   @Option(names = "--out", paramLabel = "DIR",
       description = "Folder for result.json, provenance.json, the adapters and the observation store (default: none).")
   Path outputDir;
 
-  @Option(names = "--cache", paramLabel = "DIR",
-      description = "Where the pretrained demo model is kept (default: ~/.cache/rankadaptor).")
-  Path cache;
+  @CommandLine.Mixin SharedOptions.Cache cache = new SharedOptions.Cache();
 
   @Option(names = "--source-tasks", defaultValue = "3",
       description = "Source tasks for meta-learning: generated domains, at most 3 (default: ${DEFAULT-VALUE}).")
   int sourceTasks;
 
-  @Option(names = "--source-configs", defaultValue = "4",
-      description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
-  int sourceConfigs;
-
-  @Option(names = "--meta-iterations", defaultValue = "100",
-      description = "Reptile iterations of the performance model's meta-learning (default: ${DEFAULT-VALUE}; the paper's 400).")
-  int metaIterations;
-
   @Option(names = "--pretrain-steps", defaultValue = "300",
       description = "Optimiser steps pretraining the demo model (default: ${DEFAULT-VALUE}).")
   int pretrainSteps;
-
-  @Option(names = "--steps", defaultValue = "24", description = "Optimiser steps per LoRA recovery (default: ${DEFAULT-VALUE}).")
-  int steps;
 
   @Option(names = "--ratio", defaultValue = "0.15",
       description = "Share of the model's parameters removed from layers 1..2 (default: ${DEFAULT-VALUE}).")
@@ -152,13 +133,14 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private void validateArguments() {
-    if (evaluations != null && evaluations < 1) {
-      throw usage("--evaluations must be at least 1, got " + evaluations);
+    if (searchOptions.evaluations < 1) {
+      throw usage("--evaluations must be at least 1, got " + searchOptions.evaluations);
     }
     if (sourceTasks < 0 || sourceTasks > Domain.values().length - 1 && !synthetic) {
       throw usage("--source-tasks must be in 0.." + (Domain.values().length - 1) + ", got " + sourceTasks);
     }
-    if (sourceConfigs < 1 || pretrainSteps < 1 || steps < 1 || metaIterations < 1) {
+    if (searchOptions.sourceConfigs < 1 || pretrainSteps < 1 || searchOptions.steps < 1
+        || searchOptions.metaIterations < 1) {
       throw usage("--source-configs, --meta-iterations, --pretrain-steps and --steps must be at least 1");
     }
     if (!(ratio > 0 && ratio < 1)) {
@@ -178,58 +160,45 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     long started = System.nanoTime();
     WordTokenizer tok = WordTokenizer.forDemoCorpus();
-    Path cacheRoot = cache != null ? cache : Path.of(System.getProperty("user.home"), ".cache", "rankadaptor");
-    DemoModel.Settings modelSettings = DemoModel.Settings.defaults(seed).withSteps(pretrainSteps);
+    Path cacheRoot = cache.root();
+    DemoModel.Settings modelSettings = DemoModel.Settings.defaults(seedOption.seed).withSteps(pretrainSteps);
     status(err, "preparing the demo model (" + modelSettings + ")");
     DemoModel.Prepared prepared = DemoModel.obtain(cacheRoot, modelSettings, tok);
     status(err, (prepared.pretrainedNow() ? "pretrained and cached " : "reused the cached model ")
         + prepared.folder());
     LlamaModel original = prepared.model();
 
-    String recoveryText = DemoCorpus.mixed(1200, Seeds.mix(seed, RECOVERY_TEXT_SALT));
-    String targetText = DemoCorpus.generate(Domain.PETS, 400, Seeds.mix(seed, TARGET_TEXT_SALT));
-    RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(steps);
+    String recoveryText = DemoCorpus.mixed(1200, Seeds.mix(seedOption.seed, RECOVERY_TEXT_SALT));
+    String targetText = DemoCorpus.generate(Domain.PETS, 400, Seeds.mix(seedOption.seed, TARGET_TEXT_SALT));
+    RecoverySettings recovery = RecoverySettings.tiny().withMaxSteps(searchOptions.steps);
     TrainingData data = TextWindows.of(recoveryText, tok, recovery.cutoffLength(), recovery.cutoffLength());
-    TrainingData.Split split = data.split(16, seed);
+    TrainingData.Split split = data.split(16, seedOption.seed);
 
     int n = original.config().nLayers();
     status(err, "width pruning " + ratio + " of the parameters in layers " + FIRST_PRUNED + ".." + LAST_PRUNED
         + " (first-order Taylor importance)");
-    CalibrationSet calibration = CalibrationSet.builder(recoveryText, tok)
-        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seed).build();
-    WidthPruningResult pruning = WidthPruner.prune(original, calibration,
-        new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, FIRST_PRUNED, LAST_PRUNED, ratio, seed));
+    WidthPruningResult pruning = SearchPipeline.widthPrune(original, recoveryText, tok, FIRST_PRUNED, LAST_PRUNED,
+        ratio, seedOption.seed, false);
     LlamaModel pruned = pruning.model();
 
     RankSpace space = RankSpace.builder(n).candidates(2, 4, 6, 8, 10, 12)
         .searchLayers(FIRST_PRUNED, LAST_PRUNED).build();
-    LoraRecoveryRunner runner = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(recovery)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+    LoraRecoveryRunner runner = SearchPipeline.runner(pruned, split, recovery, new SearchConsole.Progress(err));
     Evaluator<RecoveredModel> target = perplexity(Domain.PETS, targetText, tok);
-    MlpConfig mlp = MlpConfig.paper();
-    int budget = evaluations != null ? evaluations : 8;
+    int budget = searchOptions.evaluations;
     ObservationStore store = outputDir != null
         ? ObservationStore.open(outputDir.resolve("observations.jsonl"))
         : ObservationStore.inMemory();
     PrunedSearchResult result;
     try (store) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, target)
-          .space(space)
-          .sourceConfigurations(sourceConfigs)
-          .store(store)
-          .seed(seed)
-          .maxEvaluations(budget)
-          .performanceModel(new MlpPerformanceModel(space, mlp.withSeed(seed)
-              .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())))
-          .listener(new SearchConsole.SearchProgress(err))
+      MlpPerformanceModel mlp = SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations);
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, target, space, searchOptions,
+              seedOption.seed, mlp, store, recovery, err)
           .pruningReport(pruning.report().toJson())
           .setting("model", prepared.folder().toString())
           .setting("modelFingerprint", prepared.fingerprint())
           .setting("recoveryDataFingerprint", data.fingerprint())
           .setting("prune", "width " + ratio + " of layers " + FIRST_PRUNED + ".." + LAST_PRUNED);
-      recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       List<Domain> sources = new ArrayList<>();
       for (Domain d : Domain.values()) {
         if (d != Domain.PETS && sources.size() < sourceTasks) {
@@ -237,10 +206,10 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
       for (Domain d : sources) {
-        String text = DemoCorpus.generate(d, 200, Seeds.mix(seed, SOURCE_TEXT_SALT + d.ordinal()));
+        String text = DemoCorpus.generate(d, 200, Seeds.mix(seedOption.seed, SOURCE_TEXT_SALT + d.ordinal()));
         search.source(perplexity(d, text, tok));
       }
-      status(err, "meta-learning on " + sources.size() + " source domains x " + sourceConfigs
+      status(err, "meta-learning on " + sources.size() + " source domains x " + searchOptions.sourceConfigs
           + " configurations, then up to " + budget + " target evaluations on " + target.taskId());
       if (outputDir != null) {
         search.outputFolder(outputDir);
@@ -278,7 +247,7 @@ final class DemoCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "%-22s %-16s %10s %12s %12s%n", "unpruned (reference)", "-", number(unpruned.score()),
         String.format(Locale.ROOT, "ppl %.3f", unpruned.metrics().get("ppl")), "-");
     out.printf(Locale.ROOT, "%nScores are -log(perplexity), higher is better, with recovery seed %d; the search "
-        + "decided on paired means over more seeds:%n", seed);
+        + "decided on paired means over more seeds:%n", seedOption.seed);
     out.printf(Locale.ROOT, "stopped: %s%n", result.search().stopExplanation());
     if (result.search().failures() > 0) {
       out.printf(Locale.ROOT, "failed fine-tunes: %d of %d (each in the store with its reason)%n", result.search().failures(),
@@ -304,21 +273,27 @@ final class DemoCommand implements Callable<Integer> {
         Long.MAX_VALUE).trainableParameters(ranks);
   }
 
+  /** The synthetic search's budget: --evaluations where given, else 30 per strategy. */
+  private int syntheticBudget() {
+    return spec.commandLine().getParseResult().hasMatchedOption("--evaluations") ? searchOptions.evaluations
+        : SYNTHETIC_EVALUATIONS;
+  }
+
   /** The core-only demonstration: the search on a synthetic objective, no model involved. */
   private int runSynthetic() {
     PrintWriter out = spec.commandLine().getOut();
     RankSpace space = RankSpace.paperSetting();
     ObservationStore store = ObservationStore.inMemory();
     for (int task = 1; task <= sourceTasks; task++) {
-      DemoObjective source = DemoObjective.task(space, seed, task, 0.25, 0.01);
+      DemoObjective source = DemoObjective.task(space, seedOption.seed, task, 0.25, 0.01);
       RankAdaptor.randomSearch(SearchSpec.builder(new BayesianRidgeModel(space), source, source)
-          .seed(seed + task).store(store).maxEvaluations(60).build());
+          .seed(seedOption.seed + task).store(store).maxEvaluations(60).build());
     }
-    DemoObjective target = DemoObjective.task(space, seed, 0, 0.25, 0.01);
+    DemoObjective target = DemoObjective.task(space, seedOption.seed, 0, 0.25, 0.01);
     SearchResult search = RankAdaptor.search(SearchSpec.builder(new BayesianRidgeModel(space), target, target)
-        .seed(seed).store(store).maxEvaluations(evaluations).convergence(0.005, 2).build());
+        .seed(seedOption.seed).store(store).maxEvaluations(syntheticBudget()).convergence(0.005, 2).build());
     SearchResult random = RankAdaptor.randomSearch(SearchSpec.builder(new BayesianRidgeModel(space), target, target)
-        .seed(seed).store(store).maxEvaluations(search.trace().size()).build());
+        .seed(seedOption.seed).store(store).maxEvaluations(search.trace().size()).build());
     RankConfig optimum = target.optimum();
     double best = target.trueScore(optimum);
 

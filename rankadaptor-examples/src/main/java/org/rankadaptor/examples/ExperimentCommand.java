@@ -17,9 +17,7 @@ import org.rankadaptor.Evaluation;
 import org.rankadaptor.Evaluator;
 import org.rankadaptor.Observation;
 import org.rankadaptor.ObservationStore;
-import org.rankadaptor.Provenance;
 import org.rankadaptor.RankAdaptorException;
-import org.rankadaptor.RankConfig;
 import org.rankadaptor.RankSpace;
 import org.rankadaptor.dl4j.PrunedModelSearch;
 import org.rankadaptor.dl4j.PrunedSearchResult;
@@ -28,16 +26,10 @@ import org.rankadaptor.dl4j.io.TextFiles;
 import org.rankadaptor.dl4j.eval.MultipleChoiceItem;
 import org.rankadaptor.dl4j.eval.TaskLoaders;
 import org.rankadaptor.dl4j.eval.ZeroShotTask;
-import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
 import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.dl4j.recover.TrainingLog;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
-import org.rankadaptor.examples.ExperimentReport.SettingRun;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -79,14 +71,12 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Mixin SharedOptions.Data dataOption = new SharedOptions.Data();
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
+  @CommandLine.Mixin SharedOptions.Search searchOptions = new SharedOptions.Search(CommandDefaults.EXPERIMENT);
+  @CommandLine.Mixin SharedOptions.Seed seedOption = new SharedOptions.Seed();
+
   @CommandLine.Mixin TestBedOptions testBed = new TestBedOptions();
-
-  @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
-      description = "The shared data folder (models/, text/, tasks/) (default: ${DEFAULT-VALUE}).")
-  Path data;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
 
   @Option(names = "--settings", split = ",", paramLabel = "SETTING",
       description = "width:SHARE (share of the pruned layers' projection weights removed, the same in each), "
@@ -95,26 +85,10 @@ final class ExperimentCommand implements Callable<Integer> {
           + "depth:2 on the deep model).")
   List<String> settings;
 
-  @Option(names = "--evaluations", defaultValue = "12",
-      description = "Target fine-tunes of RankAdaptor (replicates included), of the paper's protocol and of random "
-          + "search, at most (default: ${DEFAULT-VALUE}).")
-  int evaluations;
-
-  @Option(names = "--source-configs", defaultValue = "5",
-      description = "Configurations recovered and measured on the source tasks (default: ${DEFAULT-VALUE}).")
-  int sourceConfigs;
-
-  @Option(names = "--meta-iterations", defaultValue = "100",
-      description = "Reptile iterations of the MLP's meta-learning (default: ${DEFAULT-VALUE}; the paper's 400).")
-  int metaIterations;
-
   @Option(names = "--convergence", defaultValue = "0.01",
       description = "The paper's protocol stops when |predicted - measured| is at most this, in -log perplexity "
           + "(default: ${DEFAULT-VALUE}, the paper's).")
   double convergence;
-
-  @Option(names = "--steps", defaultValue = "24", description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
-  int steps;
 
   @Option(names = "--seeds", defaultValue = "3",
       description = "Recovery seeds of the held-out measurements: SEED+100, SEED+101, ..., none of them a seed the "
@@ -130,12 +104,9 @@ final class ExperimentCommand implements Callable<Integer> {
       description = "Items per zero-shot task, drawn by the seed, the same for every method (default: ${DEFAULT-VALUE}; 0: all).")
   int evalItems;
 
-  @Option(names = "--generated-stories", defaultValue = "48",
+  @Option(names = "--generated-stories", defaultValue = CommandDefaults.GENERATED_STORIES,
       description = "Stories sampled from the unpruned model and added to the recovery text (default: ${DEFAULT-VALUE}).")
   int generatedStories;
-
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
-  long seed;
 
   @Option(names = "--adalora-lr-scales", split = ",", defaultValue = "1,3,10,30", paramLabel = "SCALE",
       description = "AdaLoRA is recovered at the recovery's learning rate times each of these and compared at the one "
@@ -179,8 +150,10 @@ final class ExperimentCommand implements Callable<Integer> {
       out.add(setting);
     }
     for (String[] positive : new String[][] {
-        {"--evaluations", Integer.toString(evaluations)}, {"--source-configs", Integer.toString(sourceConfigs)},
-        {"--meta-iterations", Integer.toString(metaIterations)}, {"--steps", Integer.toString(steps)},
+        {"--evaluations", Integer.toString(searchOptions.evaluations)},
+        {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
+        {"--meta-iterations", Integer.toString(searchOptions.metaIterations)},
+        {"--steps", Integer.toString(searchOptions.steps)},
         {"--seeds", Integer.toString(heldOutSeeds)}, {"--zero-shot-seeds", Integer.toString(zeroShotSeeds)}}) {
       if (Integer.parseInt(positive[1]) < 1) {
         throw usage(positive[0] + " must be at least 1, got " + positive[1]);
@@ -200,8 +173,8 @@ final class ExperimentCommand implements Callable<Integer> {
     if (!(convergence >= 0) || !Double.isFinite(convergence)) {
       throw usage("--convergence must be finite and >= 0, got " + convergence);
     }
-    if (!Files.isDirectory(data)) {
-      throw usage("--data: " + data + " is not a folder (the shared data: models/, text/, tasks/)");
+    if (!Files.isDirectory(dataOption.data)) {
+      throw usage("--data: " + dataOption.data + " is not a folder (the shared data: models/, text/, tasks/)");
     }
     if (testBed.problem() != null) {
       throw usage(testBed.problem());
@@ -217,12 +190,13 @@ final class ExperimentCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Instant started = Instant.now();
-    Files.createDirectories(outputDir);
+    Files.createDirectories(output.outputDir);
 
-    StoriesTestBed bed = StoriesTestBed.load(testBed, data, outputDir, steps, generatedStories, seed, err);
-    Path wikitextFile = data.resolve("text/wikitext2/wiki.test.raw");
-    Path alpacaFile = data.resolve("text/alpaca/alpaca_data_1k.json");
-    Path tasksDir = data.resolve("tasks/llm_adapters_format");
+    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, searchOptions.steps,
+        generatedStories, seedOption.seed, err);
+    Path wikitextFile = dataOption.data.resolve("text/wikitext2/wiki.test.raw");
+    Path alpacaFile = dataOption.data.resolve("text/alpaca/alpaca_data_1k.json");
+    Path tasksDir = dataOption.data.resolve("tasks/llm_adapters_format");
     List<Evaluator<RecoveredModel>> sources = List.of(
         RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(wikitextFile), bed.tokenizer)
             .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build(),
@@ -230,13 +204,14 @@ final class ExperimentCommand implements Callable<Integer> {
             .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build());
     long[] seeds = new long[heldOutSeeds];
     for (int i = 0; i < seeds.length; i++) {
-      seeds[i] = seed + HELD_OUT_SEED_OFFSET + i;
+      seeds[i] = seedOption.seed + HELD_OUT_SEED_OFFSET + i;
     }
     long[] zeroShotSeedValues = Arrays.copyOf(seeds, zeroShotSeeds);
     List<Evaluator<RecoveredModel>> zeroShot = new ArrayList<>();
     Map<String, Double> chance = new LinkedHashMap<>();
     for (Map.Entry<ZeroShotTask, List<MultipleChoiceItem>> task : TaskLoaders.llmAdaptersSuite(tasksDir).entrySet()) {
-      var evaluator = RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), bed.tokenizer, evalItems, seed);
+      var evaluator =
+          RecoveredEvaluators.zeroShot(task.getKey(), task.getValue(), bed.tokenizer, evalItems, seedOption.seed);
       zeroShot.add(evaluator);
       chance.put(evaluator.taskId(),
           evaluator.items().stream().mapToDouble(i -> 1.0 / i.numOptions()).average().orElse(Double.NaN));
@@ -257,18 +232,35 @@ final class ExperimentCommand implements Callable<Integer> {
       runs.add(runSetting(setting, bed, sources, zeroShot, seeds, zeroShotSeedValues, err));
     }
 
-    ExperimentReport report = new ExperimentReport(new ExperimentReport.Setup(bed.describe(),
-        String.join(" ", spec.commandLine().getParseResult().originalArgs()), seed, seeds, zeroShotSeeds, evaluations,
-        sourceConfigs, metaIterations, convergence, steps, evalItems, generatedStories, bed.recovery,
+    ExperimentReport report = new ExperimentReport(new ExperimentSetup(bed.describe(),
+        String.join(" ", spec.commandLine().getParseResult().originalArgs()), seedOption.seed, seeds, zeroShotSeeds,
+        searchOptions.evaluations, searchOptions.sourceConfigs, searchOptions.metaIterations, convergence,
+        searchOptions.steps, evalItems, generatedStories, bed.recovery,
         bed.recoveryData.size(), bed.recoveryData.fingerprint(), bed.parts, chance, started, Instant.now(),
-        Map.of("model", bed.modelFile, "tokenizer", bed.tokenizerFile, "stories", bed.storiesFile,
-            "wikitext", wikitextFile, "alpaca", alpacaFile, "tasks", tasksDir)),
+        inputs(bed, wikitextFile, alpacaFile, tasksDir)),
         bed.original.config(), unpruned, runs);
-    Path written = report.write(outputDir);
+    Path written = report.write(output.outputDir);
     out.println(report.summary());
     out.printf(Locale.ROOT, "report written to %s%n", written);
     out.flush();
     return 0;
+  }
+
+  /** RankAdaptor's (and the paper's protocol's) performance model. */
+  private MlpPerformanceModel mlp(RankSpace space) {
+    return SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations);
+  }
+
+  /** The report's inputs in a fixed order (Map.of's order changes from one JVM to the next). */
+  private static Map<String, Path> inputs(StoriesTestBed bed, Path wikitext, Path alpaca, Path tasks) {
+    Map<String, Path> files = new LinkedHashMap<>();
+    files.put("model", bed.modelFile);
+    files.put("tokenizer", bed.tokenizerFile);
+    files.put("stories", bed.storiesFile);
+    files.put("wikitext", wikitext);
+    files.put("alpaca", alpaca);
+    files.put("tasks", tasks);
+    return files;
   }
 
   private SettingRun runSetting(PruningSetting setting, StoriesTestBed bed, List<Evaluator<RecoveredModel>> sources,
@@ -278,31 +270,21 @@ final class ExperimentCommand implements Callable<Integer> {
     StoriesTestBed.Pruned pruned = bed.prune(setting, err);
     RankSpace rankSpace = pruned.withUniformBudget(bed.recovery);
     LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
-    MlpConfig mlp = MlpConfig.paper();
-    Path folder = outputDir.resolve(setting.name());
+    Path folder = output.outputDir.resolve(setting.name());
     PrunedSearchResult result;
     double computeSeconds;
     try (ObservationStore store = ObservationStore.open(folder.resolve("observations.jsonl"))) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned.model(), runner, bed.target)
-          .space(rankSpace)
-          .sourceConfigurations(sourceConfigs)
-          .store(store)
-          .seed(seed)
-          .maxEvaluations(evaluations)
-          .performanceModel(new MlpPerformanceModel(rankSpace, mlp.withSeed(seed)
-              .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())))
-          .paperProtocol(new MlpPerformanceModel(rankSpace, mlp.withSeed(seed)
-              .withMeta(metaIterations, mlp.metaInnerSteps(), mlp.metaStepSize())), convergence)
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned.model(), runner, bed.target, rankSpace,
+              searchOptions, seedOption.seed, mlp(rankSpace), store, bed.recovery, err)
+          .paperProtocol(mlp(rankSpace), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)
           .adaLora(bed.adaLoraRunners(pruned.model(), adaLoraLearningRateScales, err))
           .heldOutSeeds(seeds)
-          .listener(new SearchConsole.SearchProgress(err))
           .outputFolder(folder)
           .pruningReport(pruned.reportJson())
           .setting("setting", setting.name())
           .setting("recoveryDataFingerprint", bed.split.train().fingerprint());
-      bed.recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       sources.forEach(search::source);
       search.heldOut(bed.test);
       zeroShot.forEach(e -> search.heldOut(e, zeroShotSeedValues));

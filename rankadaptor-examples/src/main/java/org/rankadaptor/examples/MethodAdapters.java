@@ -6,7 +6,6 @@ import java.util.Optional;
 import org.rankadaptor.RankConfig;
 import org.rankadaptor.dl4j.HeldOutMeasurement;
 import org.rankadaptor.dl4j.PrunedModelSearch;
-import org.rankadaptor.examples.ExperimentReport.SettingRun;
 
 /**
  * What each method of an experiment setting trained, as the report shows it: its ranks and trainable
@@ -42,7 +41,7 @@ final class MethodAdapters {
   static long trainableParameters(SettingRun run, String method) {
     if (method.equals(PrunedModelSearch.ADALORA)) {
       return Math.round(run.result().heldOut().stream()
-          .filter(m -> m.method().equals(method) && m.observation().taskId().equals(ExperimentReport.TEST_PPL))
+          .filter(m -> m.method().equals(method) && m.observation().taskId().equals(ExperimentStats.TEST_PPL))
           .map(m -> m.observation().provenance().settings().get("adapterParameters"))
           .filter(Objects::nonNull).mapToLong(Long::parseLong).average().orElse(Double.NaN));
     }
@@ -51,7 +50,7 @@ final class MethodAdapters {
 
   private static Optional<HeldOutMeasurement> firstTestMeasurement(SettingRun run, String method) {
     return run.result().heldOut().stream()
-        .filter(m -> m.method().equals(method) && m.observation().taskId().equals(ExperimentReport.TEST_PPL)
+        .filter(m -> m.method().equals(method) && m.observation().taskId().equals(ExperimentStats.TEST_PPL)
             && m.observation().succeeded())
         .min(Comparator.comparingLong(HeldOutMeasurement::recoverySeed));
   }

@@ -48,18 +48,16 @@ final class ParallelCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
-      description = "The shared data folder (models/, text/) (default: ${DEFAULT-VALUE}).")
-  Path data;
+  @CommandLine.Mixin SharedOptions.Data dataOption = new SharedOptions.Data();
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
+  @CommandLine.Mixin SharedOptions.Seed seedOption = new SharedOptions.Seed();
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
-
-  @Option(names = "--setting", defaultValue = "width:0.50", paramLabel = "SETTING",
+  @Option(names = "--setting", defaultValue = CommandDefaults.SETTING, paramLabel = "SETTING",
       description = "width:SHARE, width-global:SHARE or depth:BLOCKS (default: ${DEFAULT-VALUE}).")
   String setting;
 
-  @Option(names = "--steps", defaultValue = "24", description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
+      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
   int steps;
 
   @Option(names = "--evaluations", defaultValue = "12", description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
@@ -68,9 +66,6 @@ final class ParallelCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "3",
       description = "Timed searches per way, after one untimed warm-up each (default: ${DEFAULT-VALUE}).")
   int repeats;
-
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of the searches and the test bed (default: ${DEFAULT-VALUE}).")
-  long seed;
 
   /** One way of running the search's fine-tunes. */
   record Way(String name, int batchSize, String executor) {}
@@ -102,9 +97,10 @@ final class ParallelCommand implements Callable<Integer> {
     // Before ND4J starts: one thread per recovery, so that two at once use the two cores and one uses one.
     System.setProperty(Nd4jRuntime.THREADS_PROPERTY, System.getProperty(Nd4jRuntime.THREADS_PROPERTY, "1"));
     try {
-      Files.createDirectories(outputDir);
-      StoriesSetup setup = new StoriesSetup(data.toAbsolutePath().toString(), outputDir.toAbsolutePath().toString(),
-          setting, steps, 0, seed);
+      Files.createDirectories(output.outputDir);
+      StoriesSetup setup = new StoriesSetup(dataOption.data.toAbsolutePath().toString(),
+          output.outputDir.toAbsolutePath().toString(),
+          setting, steps, 0, seedOption.seed);
       StoriesSetup.Prepared prepared = setup.prepare(err);
       FineTuneSetup.Built<RecoveredModel> here = prepared.built(new PrintWriter(java.io.Writer.nullWriter()));
       RankSpace space = prepared.pruned().withUniformBudget(prepared.bed().recovery);
@@ -124,7 +120,7 @@ final class ParallelCommand implements Callable<Integer> {
             };
             StoriesTestBed.status(err, (round == 0 ? "warm-up" : "round " + round) + ": " + way.name());
             SearchSpec<RecoveredModel> search = SearchSpec.builder(new BayesianRidgeModel(space), here.runner(),
-                here.evaluator()).seed(seed).maxEvaluations(evaluations).metaLearning(false)
+                here.evaluator()).seed(seedOption.seed).maxEvaluations(evaluations).metaLearning(false)
                 .batchSize(way.batchSize()).executor(executor).store(ObservationStore.inMemory()).build();
             long start = System.nanoTime();
             SearchResult result = RankAdaptor.search(search);
@@ -145,9 +141,9 @@ final class ParallelCommand implements Callable<Integer> {
       }
       String command = "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
       String report = markdown(timings, space, command);
-      Files.writeString(outputDir.resolve("report.md"), report);
+      Files.writeString(output.outputDir.resolve("report.md"), report);
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(outputDir.resolve("parallel.json").toFile(), json(timings, command));
+          .writeValue(output.outputDir.resolve("parallel.json").toFile(), json(timings, command));
       out.print(report);
       out.flush();
       return 0;

@@ -47,33 +47,31 @@ final class PretrainCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Mixin DeepModelOptions deep = new DeepModelOptions();
+  @CommandLine.Mixin SharedOptions.Data dataOption = new SharedOptions.Data();
 
-  @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
-      description = "The shared data folder (models/, text/) (default: ${DEFAULT-VALUE}).")
-  Path data;
+  @Mixin DeepModelOptions deep = new DeepModelOptions();
 
   @Override
   public Integer call() {
     if (deep.problem() != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), deep.problem());
     }
-    if (!Files.isDirectory(data)) {
+    if (!Files.isDirectory(dataOption.data)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "--data: " + data + " is not a folder (the shared data: models/, text/)");
+          "--data: " + dataOption.data + " is not a folder (the shared data: models/, text/)");
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      Path teacherFile = data.resolve("models/stories260K/stories260K.bin");
+      Path teacherFile = dataOption.data.resolve("models/stories260K/stories260K.bin");
       LlamaModel teacher = LlamaCheckpoints.fromLlama2c(Llama2cCheckpoint.read(teacherFile), DataType.FLOAT);
       Llama2cTokenizer tok =
-          Llama2cTokenizer.read(data.resolve("models/stories260K/tok512.bin"), teacher.config().vocabSize());
+          Llama2cTokenizer.read(dataOption.data.resolve("models/stories260K/tok512.bin"), teacher.config().vocabSize());
       long start = System.nanoTime();
       DeepStoriesModel.Prepared deepModel = DeepStoriesModel.obtain(deep.cacheRoot(), deep.settings(), teacher,
           StoriesTestBed.sha256(teacherFile), tok, message -> StoriesTestBed.status(err, message));
       List<String> parts = StoriesTestBed.splitStories(
-          TextFiles.read(data.resolve("text/tinystories/TinyStories-valid-excerpt.txt")));
+          TextFiles.read(dataOption.data.resolve("text/tinystories/TinyStories-valid-excerpt.txt")));
       List<Evaluator<RecoveredModel>> tasks = List.of(
           RecoveredEvaluators.perplexity("tinystories-valid", parts.get(1), tok).window(StoriesTestBed.WINDOW).build(),
           RecoveredEvaluators.perplexity("tinystories-test", parts.get(2), tok).window(StoriesTestBed.WINDOW).build());

@@ -41,12 +41,11 @@ final class ReplayCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
+
   @Option(names = "--table", defaultValue = "docs/recovery-table", paramLabel = "DIR",
       description = "Folder with table.jsonl and provenance.json (default: ${DEFAULT-VALUE}).")
   Path tableDir;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
 
   @Option(names = "--searches", defaultValue = "30", description = "Search seeds per strategy (default: ${DEFAULT-VALUE}).")
   int searches;
@@ -106,10 +105,10 @@ final class ReplayCommand implements Callable<Integer> {
         int commandLine = report.lastIndexOf("Command: `");
         report = report.substring(0, commandLine) + batchSection.substring(1) + "\n" + report.substring(commandLine);
       }
-      Files.createDirectories(outputDir);
-      Files.writeString(outputDir.resolve("report.md"), report);
+      Files.createDirectories(output.outputDir);
+      Files.writeString(output.outputDir.resolve("report.md"), report);
       new ObjectMapper().writerWithDefaultPrettyPrinter()
-          .writeValue(outputDir.resolve("replay.json").toFile(), ReplayReport.json(replay, summaries, batches));
+          .writeValue(output.outputDir.resolve("replay.json").toFile(), ReplayReport.json(replay, summaries, batches));
       out.print(report);
       out.flush();
       return 0;

@@ -30,8 +30,6 @@ import org.rankadaptor.dl4j.PrunedSearchResult;
 import org.rankadaptor.dl4j.RunFolder;
 import org.rankadaptor.dl4j.io.Tokenizer;
 import org.rankadaptor.dl4j.llama.LlamaModel;
-import org.rankadaptor.dl4j.predictor.MlpConfig;
-import org.rankadaptor.dl4j.predictor.MlpPerformanceModel;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.AdaLoraSettings;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
@@ -71,6 +69,7 @@ final class RunCommand implements Callable<Integer> {
   enum Method { rankadaptor, adalora }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
 
   @Option(names = "--model", required = true, paramLabel = "PATH",
       description = "llama2.c checkpoint (.bin) or Hugging Face model folder.")
@@ -141,13 +140,6 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--delta-t", defaultValue = "1", description = "AdaLoRA: steps between maskings (default: ${DEFAULT-VALUE}).")
   int deltaT;
 
-  @Option(names = "--source-configs", defaultValue = "3", description = "Configurations recovered for the source tasks (default: ${DEFAULT-VALUE}).")
-  int sourceConfigs;
-
-  @Option(names = "--evaluations", defaultValue = "10",
-      description = "Budget of target fine-tunes, replicates included (default: ${DEFAULT-VALUE}).")
-  int evaluations;
-
   @Option(names = "--ranks", split = ",", defaultValue = "2,4,6,8,10,12", description = "Candidate ranks of searched layers (default: ${DEFAULT-VALUE}).")
   int[] ranks;
 
@@ -160,13 +152,6 @@ final class RunCommand implements Callable<Integer> {
           + "measurement) (default: ${DEFAULT-VALUE}).")
   String protocol;
 
-  @Option(names = "--meta-iterations", defaultValue = "400",
-      description = "Reptile iterations of the MLP's meta-learning (default: ${DEFAULT-VALUE}, the paper's).")
-  int metaIterations;
-
-  @Option(names = "--steps", defaultValue = "0", description = "Optimiser steps per recovery (default: the preset's).")
-  int steps;
-
   @Option(names = "--recovery", defaultValue = "tiny", description = "Recovery preset: tiny or paper (default: ${DEFAULT-VALUE}).")
   String recoveryPreset;
 
@@ -176,11 +161,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--eval-items", defaultValue = "200", description = "Items per zero-shot task, drawn by the seed (default: ${DEFAULT-VALUE}).")
   int evalItems;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
-  long seed;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
+  // Shared with demo and experiment; their defaults are CommandDefaults.RUN.
+  @CommandLine.Mixin SharedOptions.Search searchOptions = new SharedOptions.Search(CommandDefaults.RUN);
+  @CommandLine.Mixin SharedOptions.Seed seedOption = new SharedOptions.Seed();
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
 
   @Option(names = "--store", paramLabel = "FILE", description = "Observation store (default: OUT/observations.jsonl).")
   Path store;
@@ -227,9 +211,11 @@ final class RunCommand implements Callable<Integer> {
       throw usage(e.getMessage());
     }
     for (String[] positive : new String[][] {
-        {"--evaluations", Integer.toString(evaluations)}, {"--source-configs", Integer.toString(sourceConfigs)},
+        {"--evaluations", Integer.toString(searchOptions.evaluations)},
+        {"--source-configs", Integer.toString(searchOptions.sourceConfigs)},
         {"--calibration-samples", Integer.toString(calibrationSamples)}, {"--validation", Integer.toString(validation)},
-        {"--eval-items", Integer.toString(evalItems)}, {"--meta-iterations", Integer.toString(metaIterations)}}) {
+        {"--eval-items", Integer.toString(evalItems)},
+        {"--meta-iterations", Integer.toString(searchOptions.metaIterations)}}) {
       if (Integer.parseInt(positive[1]) < 1) {
         throw usage(positive[0] + " must be at least 1, got " + positive[1]);
       }
@@ -240,8 +226,8 @@ final class RunCommand implements Callable<Integer> {
     if ((parallel > 1 || sparkMaster != null) && method == Method.adalora) {
       throw usage("--parallel and --spark-master run a search's fine-tunes at once; --method adalora runs one recovery");
     }
-    if (steps < 0) {
-      throw usage("--steps must not be negative, got " + steps);
+    if (searchOptions.steps < 0) {
+      throw usage("--steps must not be negative, got " + searchOptions.steps);
     }
     if (evalTokens < 2) {
       throw usage("--eval-tokens must be at least 2, got " + evalTokens);
@@ -318,7 +304,8 @@ final class RunCommand implements Callable<Integer> {
     return new RunPipeline(model.toAbsolutePath().toString(), tokenizer == null ? null : tokenizer.toAbsolutePath()
         .toString(), prune, ratio, layers, importance, calibrationSamples, recoveryData.toAbsolutePath().toString(),
         validation, target.zeroShot().map(t -> t.id()).orElse(TaskSpec.PERPLEXITY) + ":"
-            + target.file().toAbsolutePath(), keepLineEndings, recoveryPreset, steps, evalTokens, evalItems, seed,
+            + target.file().toAbsolutePath(), keepLineEndings, recoveryPreset, searchOptions.steps, evalTokens, evalItems,
+        seedOption.seed,
         Arrays.stream(ranks).boxed().toList());
   }
 
@@ -332,34 +319,27 @@ final class RunCommand implements Callable<Integer> {
     String report = prepared.pruningReport();
     Tokenizer tok = prepared.tokenizer();
     Evaluator<RecoveredModel> targetEvaluator = prepared.targetEvaluator();
-    Path storeFile = store != null ? store : outputDir.resolve("observations.jsonl");
+    Path storeFile = store != null ? store : output.outputDir.resolve("observations.jsonl");
     if (method == Method.adalora) {
       try (ObservationStore observations = ObservationStore.open(storeFile)) {
-        AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations, seed,
-            outputDir, merge, Map.of("model", model.toAbsolutePath().toString(), "prune", prune.name(),
+        AdaLoraRun.run(pruned, adaLoraRunner(pruned, split, settings, err), targetEvaluator, observations,
+            seedOption.seed,
+            output.outputDir, merge, Map.of("model", model.toAbsolutePath().toString(), "prune", prune.name(),
                 "target", target.toString(), "recoveryDataFingerprint", data.fingerprint()), out, err);
       }
       return 0;
     }
     LoraRecoveryRunner runner = prepared.runner(new SearchConsole.Progress(err));
-    MlpConfig paperMlp = MlpConfig.paper();
     PerformanceModel performance = predictor == Predictor.ridge
         ? new BayesianRidgeModel(rankSpace)
-        : new MlpPerformanceModel(rankSpace, paperMlp.withSeed(seed)
-            .withMeta(metaIterations, paperMlp.metaInnerSteps(), paperMlp.metaStepSize()));
+        : SearchPipeline.metaLearnedMlp(rankSpace, seedOption.seed, searchOptions.metaIterations);
     try (ObservationStore observations = ObservationStore.open(storeFile);
         EvaluationExecutor executor = executor(pipeline)) {
-      PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, targetEvaluator)
-          .space(rankSpace)
-          .sourceConfigurations(sourceConfigs)
-          .store(observations)
-          .seed(seed)
-          .maxEvaluations(evaluations)
-          .performanceModel(performance)
+      PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, targetEvaluator, rankSpace,
+              searchOptions, seedOption.seed, performance, observations, settings, err)
           .searchOptions(o -> (protocol.equals("paper") ? o.paperProtocol() : o).batchSize(parallel).executor(executor))
-          .outputFolder(outputDir)
+          .outputFolder(output.outputDir)
           .saveMergedModel(merge)
-          .listener(new SearchConsole.SearchProgress(err))
           .setting("model", model.toAbsolutePath().toString())
           .setting("recoveryData", recoveryData.toAbsolutePath().toString())
           .setting("recoveryDataFingerprint", data.fingerprint())
@@ -368,7 +348,6 @@ final class RunCommand implements Callable<Integer> {
           .setting("protocol", protocol)
           .setting("parallel", Integer.toString(parallel))
           .setting("target", target.toString());
-      settings.describe().forEach((k, v) -> search.setting("recovery." + k, v));
       if (report != null) {
         search.pruningReport(report);
       }
@@ -443,7 +422,7 @@ final class RunCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%-14s %-28s %10s %12s%n", name, e.getValue().config().format(),
           number(e.getValue().score()), metric(e.getValue()));
     }
-    out.printf(Locale.ROOT, "%nwritten to %s (%s, %s%s)%n", outputDir,
+    out.printf(Locale.ROOT, "%nwritten to %s (%s, %s%s)%n", output.outputDir,
         RunFolder.RESULT_FILE, RunFolder.PROVENANCE_FILE,
         result.adapters().isPresent() ? ", " + RunFolder.ADAPTERS_FOLDER + "/" : "");
     out.flush();

@@ -109,12 +109,7 @@ record RunPipeline(String model, String tokenizer, RunCommand.Prune prune, doubl
 
     /** The LoRA runner of the search. */
     LoraRecoveryRunner runner(RecoveryListener... listeners) {
-      LoraRecoveryRunner.Builder b = LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-          .settings(settings);
-      for (RecoveryListener listener : listeners) {
-        b.listener(listener);
-      }
-      return b.build();
+      return SearchPipeline.runner(pruned, split, settings, listeners);
     }
 
     /** Closes the tokenizer where it holds native memory. */
@@ -182,6 +177,8 @@ record RunPipeline(String model, String tokenizer, RunCommand.Prune prune, doubl
     String report = null;
     RankSpace.Builder space;
     int[] candidates = ranks.stream().mapToInt(Integer::intValue).toArray();
+    // Not SearchPipeline.widthPrune/depthPrune: run takes its criterion from --importance and calibrates on the
+    // recovery data's own tokens, so that it needs no calibration text beside the files it is given.
     switch (prune) {
       case width -> {
         Importance criterion = widthImportance();

@@ -38,12 +38,11 @@ final class SpreadCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
+
   @Option(names = "--table", required = true, paramLabel = "DIR",
       description = "Folder with table.jsonl and provenance.json.")
   Path tableDir;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
 
   @Option(names = "--confidence", defaultValue = "0.95",
       description = "Two-sided level of the comparisons with uniform rank 8 (default: ${DEFAULT-VALUE}).")
@@ -68,7 +67,7 @@ final class SpreadCommand implements Callable<Integer> {
       }
       SpreadReport report = new SpreadReport(spreads, provenance,
           "rankadaptor " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
-      Path written = report.write(outputDir);
+      Path written = report.write(output.outputDir);
       out.print(report.markdown());
       out.printf("report written to %s%n", written);
       out.flush();

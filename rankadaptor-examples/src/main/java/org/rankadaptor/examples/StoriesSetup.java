@@ -33,7 +33,7 @@ record StoriesSetup(String data, String cacheDir, String setting, int steps, int
   }
 
   Prepared prepare(PrintWriter err) throws IOException {
-    ExperimentReport.PruningSetting pruning = ExperimentReport.PruningSetting.parse(setting)
+    PruningSetting pruning = PruningSetting.parse(setting)
         .orElseThrow(() -> new IllegalArgumentException("not a pruning setting: '" + setting + "'"));
     StoriesTestBed bed = StoriesTestBed.load(new TestBedOptions(), Path.of(data), Path.of(cacheDir), steps,
         generatedStories, seed, err);

@@ -23,24 +23,16 @@ import org.rankadaptor.dl4j.llama.LlamaCheckpoints;
 import org.rankadaptor.dl4j.llama.LlamaGenerator;
 import org.rankadaptor.dl4j.llama.LlamaModel;
 import org.rankadaptor.dl4j.llama.LoraAdapters;
-import org.rankadaptor.dl4j.prune.BlockImportance;
-import org.rankadaptor.dl4j.prune.CalibrationSet;
-import org.rankadaptor.dl4j.prune.DepthPruner;
 import org.rankadaptor.dl4j.prune.DepthPruningResult;
-import org.rankadaptor.dl4j.prune.DepthPruningSettings;
-import org.rankadaptor.dl4j.prune.GroupReduction;
-import org.rankadaptor.dl4j.prune.Importance;
 import org.rankadaptor.dl4j.prune.ScoredUnit;
 import org.rankadaptor.dl4j.prune.WidthPruner;
 import org.rankadaptor.dl4j.prune.WidthPruningResult;
-import org.rankadaptor.dl4j.prune.WidthPruningSettings;
 import org.rankadaptor.dl4j.recover.AdaLoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
 import org.rankadaptor.dl4j.recover.RecoverySettings;
 import org.rankadaptor.dl4j.recover.TextWindows;
 import org.rankadaptor.dl4j.recover.TrainingData;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 import org.rankadaptor.examples.pretrain.DeepStoriesModel;
 
 /**
@@ -155,22 +147,19 @@ final class StoriesTestBed {
   }
 
   /** The unpruned model, for a report. */
-  ExperimentReport.TestModel describe() {
+  ExperimentSetup.TestModel describe() {
     boolean deep = modelName == TestBedOptions.ModelName.deep;
     String description = deep
         ? "the deep test model, pretrained by the project on stories sampled from stories260K (`rankadaptor "
             + "pretrain`; `" + modelFile.getFileName() + "`)"
         : "stories260K (llama2.c)";
-    return new ExperimentReport.TestModel(deep ? "the deep test model" : "stories260K", description, firstLayer,
+    return new ExperimentSetup.TestModel(deep ? "the deep test model" : "stories260K", description, firstLayer,
         lastLayer);
   }
 
   /** A recovery runner for a pruned model of this test bed, printing its progress to {@code err}. */
   LoraRecoveryRunner runner(LlamaModel pruned, PrintWriter err) {
-    return LoraRecoveryRunner.builder(pruned, split.train(), split.validation())
-        .settings(recovery)
-        .listener(new SearchConsole.Progress(err))
-        .build();
+    return SearchPipeline.runner(pruned, split, recovery, new SearchConsole.Progress(err));
   }
 
   /**
@@ -221,11 +210,8 @@ final class StoriesTestBed {
       status(err, String.format(Locale.ROOT, "%s: width pruning %.0f %% of layers %d..%d (%.1f %% of the model)%s",
           setting.name(), 100 * setting.share(), firstLayer, lastLayer, 100 * global,
           setting.acrossLayers() ? ", units ranked across the layers" : ""));
-      CalibrationSet calibration = CalibrationSet.builder(parts.get(0), tokenizer)
-          .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.WIDTH_SAMPLE_LENGTH).seed(seed).build();
-      WidthPruningResult r = WidthPruner.prune(original, calibration,
-          new WidthPruningSettings(Importance.ELEMENT1, GroupReduction.SUM, firstLayer, lastLayer, global, seed,
-              setting.acrossLayers()));
+      WidthPruningResult r = SearchPipeline.widthPrune(original, parts.get(0), tokenizer, firstLayer, lastLayer, global,
+          seed, setting.acrossLayers());
       for (int l = 0; l < n; l++) {
         keptLayers.add(l);
       }
@@ -235,10 +221,8 @@ final class StoriesTestBed {
     }
     status(err, setting.name() + ": depth pruning " + setting.blocks() + " block(s) among layers " + firstLayer
         + ".." + lastLayer + " (Taylor+)");
-    CalibrationSet calibration = CalibrationSet.builder(parts.get(0), tokenizer)
-        .samples(CalibrationSet.DEFAULT_SAMPLES).length(CalibrationSet.DEPTH_SAMPLE_LENGTH).seed(seed).build();
-    DepthPruningResult r = DepthPruner.prune(original, calibration,
-        new DepthPruningSettings(BlockImportance.TAYLOR, setting.blocks(), firstLayer, n - 1 - lastLayer));
+    DepthPruningResult r = SearchPipeline.depthPrune(original, parts.get(0), tokenizer, setting.blocks(), firstLayer,
+        n - 1 - lastLayer, seed);
     List<Integer> removed = r.report().removedBlocks().stream().map(ScoredUnit::index).toList();
     for (int l = 0; l < n; l++) {
       if (!removed.contains(l)) {

@@ -33,7 +33,6 @@ import org.rankadaptor.dl4j.recover.AlpacaData;
 import org.rankadaptor.replay.RecoveryTable;
 import org.rankadaptor.dl4j.recover.LoraRecoveryRunner;
 import org.rankadaptor.dl4j.recover.RecoveredModel;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,16 +75,12 @@ final class TableCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Mixin SharedOptions.Data dataOption = new SharedOptions.Data();
+  @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
+
   @CommandLine.Mixin TestBedOptions testBed = new TestBedOptions();
 
-  @Option(names = "--data", defaultValue = "../shared/data", paramLabel = "DIR",
-      description = "The shared data folder (models/, text/) (default: ${DEFAULT-VALUE}).")
-  Path data;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
-  Path outputDir;
-
-  @Option(names = "--setting", defaultValue = "width:0.50", paramLabel = "SETTING",
+  @Option(names = "--setting", defaultValue = CommandDefaults.SETTING, paramLabel = "SETTING",
       description = "width:SHARE, width-global:SHARE or depth:BLOCKS, as in the experiment (default: ${DEFAULT-VALUE}).")
   String setting;
 
@@ -93,14 +88,15 @@ final class TableCommand implements Callable<Integer> {
       description = "Recovery seeds per configuration: SEED, SEED+1, ... (default: ${DEFAULT-VALUE}).")
   int seeds;
 
-  @Option(names = "--steps", defaultValue = "24", description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
+      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--generated-stories", defaultValue = "48",
+  @Option(names = "--generated-stories", defaultValue = CommandDefaults.GENERATED_STORIES,
       description = "Stories sampled from the unpruned model and added to the recovery text (default: ${DEFAULT-VALUE}).")
   int generatedStories;
 
-  @Option(names = "--seed", defaultValue = "42",
+  @Option(names = "--seed", defaultValue = CommandDefaults.SEED,
       description = "Seed of the data split, the pruning calibration and the first recovery (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -132,8 +128,8 @@ final class TableCommand implements Callable<Integer> {
     if (testBed.problem() != null) {
       throw usage(testBed.problem());
     }
-    if (!Files.isDirectory(data)) {
-      throw usage("--data: " + data + " is not a folder (the shared data: models/, text/)");
+    if (!Files.isDirectory(dataOption.data)) {
+      throw usage("--data: " + dataOption.data + " is not a folder (the shared data: models/, text/)");
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -154,13 +150,13 @@ final class TableCommand implements Callable<Integer> {
   }
 
   private void recover(PruningSetting pruning, int shardIndex, int shardCount, PrintWriter err) throws IOException {
-    Files.createDirectories(outputDir);
-    StoriesTestBed bed = StoriesTestBed.load(testBed, data, outputDir, steps, generatedStories, seed, err);
+    Files.createDirectories(output.outputDir);
+    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, steps, generatedStories, seed, err);
     StoriesTestBed.Pruned pruned = bed.prune(pruning, err);
     List<RankConfig> configs = sample > 0 ? sampled(pruned, bed) : pruned.space().enumerate();
     LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
     List<Evaluator<RecoveredModel>> tasks = List.of(bed.target, bed.test);
-    Path storeFile = outputDir.resolve(String.format(Locale.ROOT, "shard-%d-of-%d.jsonl", shardIndex, shardCount));
+    Path storeFile = output.outputDir.resolve(String.format(Locale.ROOT, "shard-%d-of-%d.jsonl", shardIndex, shardCount));
     writeProvenance(bed, pruning, pruned, runner, configs.size());
     try (ObservationStore store = ObservationStore.open(storeFile)) {
       int done = 0;
@@ -183,10 +179,10 @@ final class TableCommand implements Callable<Integer> {
       }
       if (sourceConfigs > 0) {
         List<Evaluator<RecoveredModel>> sources = List.of(
-            RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(data.resolve("text/wikitext2/wiki.test.raw")), bed.tokenizer)
+            RecoveredEvaluators.perplexity("wikitext2", TextFiles.read(dataOption.data.resolve("text/wikitext2/wiki.test.raw")), bed.tokenizer)
                 .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build(),
             RecoveredEvaluators.perplexity("alpaca", RecoveredEvaluators.alpacaText(
-                AlpacaData.read(data.resolve("text/alpaca/alpaca_data_1k.json"))), bed.tokenizer)
+                AlpacaData.read(dataOption.data.resolve("text/alpaca/alpaca_data_1k.json"))), bed.tokenizer)
                     .window(StoriesTestBed.WINDOW).maxTokens(SOURCE_TOKENS).build());
         List<RankConfig> drawn = pruned.space().sample(Math.min(sourceConfigs, configs.size()),
             Seeds.mix(seed, SOURCE_SALT), true);
@@ -277,13 +273,13 @@ final class TableCommand implements Callable<Integer> {
     p.put("parametersBefore", pruned.parametersBefore());
     p.put("parametersAfter", pruned.parametersAfter());
     p.put("pruningReport", JSON.readTree(pruned.reportJson()));
-    JSON.writeValue(outputDir.resolve("provenance.json").toFile(), p);
+    JSON.writeValue(output.outputDir.resolve("provenance.json").toFile(), p);
   }
 
   /** Gathers every shard's successful measurements into one row per (configuration, recovery seed). */
   private Path export() throws IOException {
     List<Observation> all = new ArrayList<>();
-    try (Stream<Path> files = Files.list(outputDir)) {
+    try (Stream<Path> files = Files.list(output.outputDir)) {
       for (Path file : files.filter(f -> f.getFileName().toString().matches("shard-\\d+-of-\\d+\\.jsonl")).sorted()
           .toList()) {
         try (ObservationStore store = ObservationStore.open(file)) {
@@ -292,10 +288,10 @@ final class TableCommand implements Callable<Integer> {
       }
     }
     if (all.isEmpty()) {
-      throw new IllegalStateException(outputDir + " holds no shard store (shard-K-of-N.jsonl) to export");
+      throw new IllegalStateException(output.outputDir + " holds no shard store (shard-K-of-N.jsonl) to export");
     }
     RecoveryTable table = RecoveryTable.fromObservations(all);
-    Path file = outputDir.resolve("table.jsonl");
+    Path file = output.outputDir.resolve("table.jsonl");
     table.write(file);
     return file;
   }

@@ -3,7 +3,6 @@ package org.rankadaptor.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
-import org.rankadaptor.examples.ExperimentReport.PruningSetting;
 
 class PruningSettingTest {
 
