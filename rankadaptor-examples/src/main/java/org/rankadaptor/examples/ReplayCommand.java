@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
         "Replays search strategies on a table of real recoveries (rankadaptor table) over many search seeds and",
-        "judges what each returns by the table's seed-averaged scores: mean regret, how often in the top 5 %, and",
+        "judges what each returns by the table's seed-averaged scores: mean regret, how often in the top 5 %%, and",
         "how often a verdict of 'better than uniform rank 8' is false. Writes report.md and replay.json."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a file could not be read or written (the message says which)", "2:invalid arguments"})

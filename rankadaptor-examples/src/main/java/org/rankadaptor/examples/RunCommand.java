@@ -130,11 +130,11 @@ final class RunCommand implements Callable<Integer> {
   int targetR;
 
   @Option(names = "--tinit", defaultValue = "-1",
-      description = "AdaLoRA: warm-up steps before masking (default: 10 % of the recovery's steps).")
+      description = "AdaLoRA: warm-up steps before masking (default: 10 %% of the recovery's steps).")
   int tinit;
 
   @Option(names = "--tfinal", defaultValue = "-1",
-      description = "AdaLoRA: steps at the final ranks (default: 30 % of the recovery's steps).")
+      description = "AdaLoRA: steps at the final ranks (default: 30 %% of the recovery's steps).")
   int tfinal;
 
   @Option(names = "--delta-t", defaultValue = "1", description = "AdaLoRA: steps between maskings (default: ${DEFAULT-VALUE}).")
