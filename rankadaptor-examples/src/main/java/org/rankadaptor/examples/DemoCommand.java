@@ -193,7 +193,7 @@ final class DemoCommand implements Callable<Integer> {
     try (store) {
       MlpPerformanceModel mlp = SearchPipeline.metaLearnedMlp(space, seedOption.seed, searchOptions.metaIterations);
       PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, target, space, searchOptions,
-              seedOption.seed, mlp, store, recovery, err)
+              seedOption.seed, mlp, store, err)
           .pruningReport(pruning.report().toJson())
           .setting("model", prepared.folder().toString())
           .setting("modelFingerprint", prepared.fingerprint())

@@ -275,7 +275,7 @@ final class ExperimentCommand implements Callable<Integer> {
     double computeSeconds;
     try (ObservationStore store = ObservationStore.open(folder.resolve("observations.jsonl"))) {
       PrunedModelSearch.Builder search = SearchPipeline.search(pruned.model(), runner, bed.target, rankSpace,
-              searchOptions, seedOption.seed, mlp(rankSpace), store, bed.recovery, err)
+              searchOptions, seedOption.seed, mlp(rankSpace), store, err)
           .paperProtocol(mlp(rankSpace), convergence)
           .baselines("uniform", "lora*", "none")
           .randomSearch(true)

@@ -336,7 +336,7 @@ final class RunCommand implements Callable<Integer> {
     try (ObservationStore observations = ObservationStore.open(storeFile);
         EvaluationExecutor executor = executor(pipeline)) {
       PrunedModelSearch.Builder search = SearchPipeline.search(pruned, runner, targetEvaluator, rankSpace,
-              searchOptions, seedOption.seed, performance, observations, settings, err)
+              searchOptions, seedOption.seed, performance, observations, err)
           .searchOptions(o -> (protocol.equals("paper") ? o.paperProtocol() : o).batchSize(parallel).executor(executor))
           .outputFolder(output.outputDir)
           .saveMergedModel(merge)

@@ -91,12 +91,12 @@ final class SearchPipeline {
   /**
    * The search of a pruned model's ranks with the options every searching command shares: the space, the
    * budget and source configurations of {@code options}, the store, the seed, the performance model, progress
-   * printed to {@code err}, and the recovery settings recorded as {@code recovery.*} settings. The caller adds
-   * its sources, baselines, output folder and settings of its own.
+   * printed to {@code err}. The recovery settings reach {@code provenance.json} from the runner itself. The
+   * caller adds its sources, baselines, output folder and settings of its own.
    */
   static PrunedModelSearch.Builder search(LlamaModel pruned, LoraRecoveryRunner runner,
       Evaluator<RecoveredModel> target, RankSpace space, SharedOptions.Search options, long seed,
-      PerformanceModel performance, ObservationStore store, RecoverySettings recovery, PrintWriter err) {
+      PerformanceModel performance, ObservationStore store, PrintWriter err) {
     PrunedModelSearch.Builder search = PrunedModelSearch.builder(pruned, runner, target)
         .space(space)
         .sourceConfigurations(options.sourceConfigs)
@@ -105,7 +105,6 @@ final class SearchPipeline {
         .maxEvaluations(options.evaluations)
         .performanceModel(performance)
         .listener(new SearchConsole.SearchProgress(err));
-    recovery.describe().forEach((k, v) -> search.setting("recovery." + k, v));
     return search;
   }
 }

@@ -81,7 +81,8 @@ class RunCommandTest {
     JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
     assertThat(provenance.path("pruning").path("firstLayer").asInt()).isEqualTo(1);
     assertThat(provenance.path("sources").has("ppl/wiki.test.raw")).isTrue();
-    assertThat(provenance.path("settings").path("recovery.maxSteps").asText()).isEqualTo("3");
+    assertThat(provenance.path("recovery").path("settings").path("maxSteps").asInt()).isEqualTo(3);
+    assertThat(provenance.path("settings").has("recovery.maxSteps")).as("recovery settings have one home").isFalse();
 
     try (ObservationStore store = ObservationStore.open(out.resolve("observations.jsonl"))) {
       assertThat(store.forTask("ppl/wiki.test.raw")).hasSize(2);
