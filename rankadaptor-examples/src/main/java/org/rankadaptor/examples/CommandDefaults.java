@@ -20,6 +20,9 @@ final class CommandDefaults {
   /** Stories sampled from the unpruned model and added to the recovery text (experiment, table). */
   static final String GENERATED_STORIES = "48";
 
+  /** Fine-tunes per timed search of {@code parallel}. */
+  static final String PARALLEL_EVALUATIONS = "12";
+
   /** The pruning setting one search or table measures (table, parallel). */
   static final String SETTING = "width:0.50";
 

@@ -60,7 +60,8 @@ final class ParallelCommand implements Callable<Integer> {
       description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
   int steps;
 
-  @Option(names = "--evaluations", defaultValue = "12", description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--evaluations", defaultValue = CommandDefaults.PARALLEL_EVALUATIONS,
+      description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
   int evaluations;
 
   @Option(names = "--repeats", defaultValue = "3",
