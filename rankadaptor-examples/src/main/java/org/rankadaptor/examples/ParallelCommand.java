@@ -52,13 +52,7 @@ final class ParallelCommand implements Callable<Integer> {
   @CommandLine.Mixin SharedOptions.Output output = new SharedOptions.Output();
   @CommandLine.Mixin SharedOptions.Seed seedOption = new SharedOptions.Seed();
 
-  @Option(names = "--setting", defaultValue = CommandDefaults.SETTING, paramLabel = "SETTING",
-      description = "width:SHARE, width-global:SHARE or depth:BLOCKS (default: ${DEFAULT-VALUE}).")
-  String setting;
-
-  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
-      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
-  int steps;
+  @CommandLine.Mixin SharedOptions.TestBedSetting pruned = new SharedOptions.TestBedSetting();
 
   @Option(names = "--evaluations", defaultValue = CommandDefaults.PARALLEL_EVALUATIONS,
       description = "Fine-tunes per search (default: ${DEFAULT-VALUE}).")
@@ -90,7 +84,7 @@ final class ParallelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (steps < 1 || evaluations < 1 || repeats < 1) {
+    if (pruned.steps < 1 || evaluations < 1 || repeats < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--steps, --evaluations and --repeats must be at least 1");
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -101,7 +95,7 @@ final class ParallelCommand implements Callable<Integer> {
       Files.createDirectories(output.outputDir);
       StoriesSetup setup = new StoriesSetup(dataOption.data.toAbsolutePath().toString(),
           output.outputDir.toAbsolutePath().toString(),
-          setting, steps, 0, seedOption.seed);
+          pruned.setting, pruned.steps, 0, seedOption.seed);
       StoriesSetup.Prepared prepared = setup.prepare(err);
       FineTuneSetup.Built<RecoveredModel> here = prepared.built(new PrintWriter(java.io.Writer.nullWriter()));
       RankSpace space = prepared.pruned().withUniformBudget(prepared.bed().recovery);

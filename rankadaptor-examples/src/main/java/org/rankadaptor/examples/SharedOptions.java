@@ -44,6 +44,17 @@ final class SharedOptions {
     long seed;
   }
 
+  /** {@code --setting} and {@code --steps}: one pruning setting of the stories test bed, and how long each recovery runs. */
+  static final class TestBedSetting {
+    @Option(names = "--setting", defaultValue = CommandDefaults.SETTING, paramLabel = "SETTING",
+        description = "width:SHARE, width-global:SHARE or depth:BLOCKS, as in the experiment (default: ${DEFAULT-VALUE}).")
+    String setting;
+
+    @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
+        description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
+    int steps;
+  }
+
   /**
    * The search's budget, meta-learning and recovery length, with a command's preset as defaults (picocli
    * shows a field's initial value as its default).

@@ -80,17 +80,11 @@ final class TableCommand implements Callable<Integer> {
 
   @CommandLine.Mixin TestBedOptions testBed = new TestBedOptions();
 
-  @Option(names = "--setting", defaultValue = CommandDefaults.SETTING, paramLabel = "SETTING",
-      description = "width:SHARE, width-global:SHARE or depth:BLOCKS, as in the experiment (default: ${DEFAULT-VALUE}).")
-  String setting;
+  @CommandLine.Mixin SharedOptions.TestBedSetting pruned = new SharedOptions.TestBedSetting();
 
   @Option(names = "--seeds", defaultValue = "3",
       description = "Recovery seeds per configuration: SEED, SEED+1, ... (default: ${DEFAULT-VALUE}).")
   int seeds;
-
-  @Option(names = "--steps", defaultValue = CommandDefaults.TEST_BED_STEPS,
-      description = "Optimiser steps per recovery (default: ${DEFAULT-VALUE}).")
-  int steps;
 
   @Option(names = "--generated-stories", defaultValue = CommandDefaults.GENERATED_STORIES,
       description = "Stories sampled from the unpruned model and added to the recovery text (default: ${DEFAULT-VALUE}).")
@@ -122,7 +116,7 @@ final class TableCommand implements Callable<Integer> {
   public Integer call() {
     PruningSetting pruning = parseSetting();
     int[] shardOf = parseShard();
-    if (seeds < 1 || steps < 1 || generatedStories < 0 || sample < 0) {
+    if (seeds < 1 || pruned.steps < 1 || generatedStories < 0 || sample < 0) {
       throw usage("--seeds and --steps must be at least 1, --generated-stories and --sample not negative");
     }
     if (testBed.problem() != null) {
@@ -151,7 +145,7 @@ final class TableCommand implements Callable<Integer> {
 
   private void recover(PruningSetting pruning, int shardIndex, int shardCount, PrintWriter err) throws IOException {
     Files.createDirectories(output.outputDir);
-    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, steps, generatedStories, seed, err);
+    StoriesTestBed bed = StoriesTestBed.load(testBed, dataOption.data, output.outputDir, pruned.steps, generatedStories, seed, err);
     StoriesTestBed.Pruned pruned = bed.prune(pruning, err);
     List<RankConfig> configs = sample > 0 ? sampled(pruned, bed) : pruned.space().enumerate();
     LoraRecoveryRunner runner = bed.runner(pruned.model(), err);
@@ -297,8 +291,8 @@ final class TableCommand implements Callable<Integer> {
   }
 
   private PruningSetting parseSetting() {
-    return PruningSetting.parse(setting).orElseThrow(() ->
-        usage("--setting: '" + setting + "' is neither width:SHARE, width-global:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
+    return PruningSetting.parse(pruned.setting).orElseThrow(() ->
+        usage("--setting: '" + pruned.setting + "' is neither width:SHARE, width-global:SHARE (0 < SHARE < 1) nor depth:BLOCKS"));
   }
 
   private int[] parseShard() {

@@ -65,14 +65,10 @@ public record EnvironmentProvenance(
   }
 
   /**
-   * RankAdaptor's version: the jar manifest's {@code Implementation-Version} when the jar has one, else the
-   * version the build wrote into a resource beside this class, else {@value #DEV_VERSION}.
+   * RankAdaptor's version, as the build wrote it into a resource beside this class (in the jar and in the
+   * build's classes alike), or {@value #DEV_VERSION} when the classes were built without that resource.
    */
   public static String currentLibraryVersion() {
-    String manifest = EnvironmentProvenance.class.getPackage().getImplementationVersion();
-    if (manifest != null && !manifest.isBlank()) {
-      return manifest;
-    }
     String filtered = property(EnvironmentProvenance.class, VERSION_RESOURCE, "version");
     // An unfiltered copy (the sources' own) still holds the placeholder.
     return filtered == null || filtered.isBlank() || filtered.contains("${") ? DEV_VERSION : filtered;
